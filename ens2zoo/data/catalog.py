@@ -1,0 +1,99 @@
+"""Finding dataset folders and summarising the database."""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+from ens2zoo.data.dataset import EXCITATORY, INHIBITORY, cell_type_of, parse_dataset_name
+from ens2zoo.defaults import SAMPLING_RATE
+from ens2zoo.errors import InputError
+
+__all__ = ["find_datasets", "catalog", "CATALOG_COLUMNS"]
+
+#: Columns of :func:`catalog`, in order.
+CATALOG_COLUMNS = ("name", "indicator", "species", "region", "cell_type", "frame_rate",
+                   "noise_level", "firing_rate", "neurons", "recordings", "hours")
+
+
+def find_datasets(root: str | Path, pattern: str = "*",
+                  cell_type: str | None = None) -> list[Path]:
+    """Dataset folders (``DS*`` holding ``.mat`` files) under ``root``, sorted by name.
+
+    Args:
+        root: the ground-truth folder.
+        pattern: comma-separated shell globs matched against folder names, e.g.
+            ``"DS0[2-9]*,DS1*,DS2[01]*"``; a folder matching any of them is kept.
+        cell_type: ``"excitatory"`` (DS01–DS21), ``"inhibitory"`` (DS22–DS27) or
+            None for both.
+
+    Returns:
+        The selected folders; empty if nothing matches.
+
+    Raises:
+        InputError: ``root`` is not a folder, or ``cell_type`` is not one of the above.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise InputError(f"{root}: no such folder; pass the ground-truth folder holding "
+                         "the DSnn-... dataset folders")
+    if cell_type not in (None, EXCITATORY, INHIBITORY):
+        raise InputError(f"cell_type={cell_type!r}: pass 'excitatory', 'inhibitory' or None")
+    globs = [g.strip() for g in pattern.split(",") if g.strip()]
+    if not globs:
+        raise InputError(f"pattern={pattern!r} holds no glob; pass e.g. '*' or 'DS0[2-9]*,DS1*'")
+    found = []
+    for folder in sorted(root.iterdir(), key=lambda p: p.name):
+        if not (folder.is_dir() and folder.name.startswith("DS")):
+            continue
+        if not any(fnmatch.fnmatchcase(folder.name, g) for g in globs):
+            continue
+        if cell_type is not None and cell_type_of(folder.name) != cell_type:
+            continue
+        if not any(folder.glob("*.mat")):
+            continue
+        found.append(folder)
+    return found
+
+
+def catalog(root: str | Path, pattern: str = "*", sampling_rate: float = SAMPLING_RATE,
+            cache: bool | str | Path = True, as_frame: bool | None = None):
+    """One row per dataset: what it is and what the published loader makes of it.
+
+    Loads every selected dataset (through the cache, so seconds once warm).
+
+    Columns (see :data:`CATALOG_COLUMNS`): ``name``, ``indicator``, ``species``,
+    ``region``, ``cell_type``, ``frame_rate`` (Hz), ``noise_level`` (ν),
+    ``firing_rate`` (Hz) — each the mean over neurons, as published —
+    ``neurons``, ``recordings`` (kept ones) and ``hours`` (preprocessed duration).
+
+    Args:
+        root: the ground-truth folder.
+        pattern: as for :func:`find_datasets`.
+        sampling_rate: target rate, Hz.
+        cache: as for :func:`~ens2zoo.data.loader.load_neuron`.
+        as_frame: True for a ``pandas.DataFrame``, False for a list of dicts, None
+            for a DataFrame when pandas is installed.
+    """
+    from ens2zoo.data.loader import load_dataset
+
+    rows = []
+    for folder in find_datasets(root, pattern):
+        ds = load_dataset(folder, sampling_rate, cache)
+        info = parse_dataset_name(ds.name)
+        rows.append({
+            "name": ds.name, "indicator": info.indicator, "species": info.species,
+            "region": info.region, "cell_type": ds.cell_type, "frame_rate": ds.frame_rate,
+            "noise_level": ds.noise_level, "firing_rate": ds.firing_rate,
+            "neurons": len(ds.neurons), "recordings": ds.n_recordings, "hours": ds.hours,
+        })
+    if as_frame is False:
+        return rows
+    try:
+        import pandas as pd
+    except ImportError:
+        if as_frame:
+            raise InputError("as_frame=True needs pandas; install it (pip install pandas) "
+                             "or pass as_frame=False") from None
+        return rows
+    return pd.DataFrame(rows, columns=list(CATALOG_COLUMNS))
