@@ -45,43 +45,63 @@ def gaussian_kernel(sigma: float, truncate: float = 4.0) -> np.ndarray:
 
 
 @numba.njit(cache=True)
-def _pairwise_sum_f32(a, start, n):  # pragma: no cover - compiled
-    """NumPy's float32 pairwise summation of ``a[start:start+n]``, bit for bit."""
+def _block_sum_f32(a, start, n):  # pragma: no cover - compiled
+    """NumPy's float32 sum of a block of at most 128 elements (8 accumulators)."""
     if n < 8:
         res = np.float32(0.0)
         for i in range(n):
             res = np.float32(res + a[start + i])
         return res
+    r = np.empty(8, dtype=np.float32)
+    for j in range(8):
+        r[j] = a[start + j]
+    i = 8
+    stop = n - (n % 8)
+    while i < stop:
+        for j in range(8):
+            r[j] = np.float32(r[j] + a[start + i + j])
+        i += 8
+    res = np.float32(np.float32(np.float32(r[0] + r[1]) + np.float32(r[2] + r[3]))
+                     + np.float32(np.float32(r[4] + r[5]) + np.float32(r[6] + r[7])))
+    while i < n:
+        res = np.float32(res + a[start + i])
+        i += 1
+    return res
+
+
+@numba.njit(cache=True)
+def _pairwise_sum_f32(a, start, n):  # pragma: no cover - compiled
+    """NumPy's float32 pairwise summation of ``a[start:start+n]``, bit for bit.
+
+    NumPy halves the range (rounded down to a multiple of 8) until blocks have at
+    most 128 elements.  The recursion is unrolled with explicit stacks: Numba
+    cannot reload cached self-recursive functions safely.
+    """
     if n <= 128:
-        r0 = a[start]
-        r1 = a[start + 1]
-        r2 = a[start + 2]
-        r3 = a[start + 3]
-        r4 = a[start + 4]
-        r5 = a[start + 5]
-        r6 = a[start + 6]
-        r7 = a[start + 7]
-        i = 8
-        stop = n - (n % 8)
-        while i < stop:
-            r0 = np.float32(r0 + a[start + i])
-            r1 = np.float32(r1 + a[start + i + 1])
-            r2 = np.float32(r2 + a[start + i + 2])
-            r3 = np.float32(r3 + a[start + i + 3])
-            r4 = np.float32(r4 + a[start + i + 4])
-            r5 = np.float32(r5 + a[start + i + 5])
-            r6 = np.float32(r6 + a[start + i + 6])
-            r7 = np.float32(r7 + a[start + i + 7])
-            i += 8
-        res = np.float32(np.float32(np.float32(r0 + r1) + np.float32(r2 + r3))
-                         + np.float32(np.float32(r4 + r5) + np.float32(r6 + r7)))
-        while i < n:
-            res = np.float32(res + a[start + i])
-            i += 1
-        return res
-    n2 = n // 2
-    n2 -= n2 % 8
-    return np.float32(_pairwise_sum_f32(a, start, n2) + _pairwise_sum_f32(a, start + n2, n - n2))
+        return _block_sum_f32(a, start, n)
+    nodes = np.empty((64, 3), dtype=np.int64)  # (start, n, children done?)
+    values = np.empty(64, dtype=np.float32)
+    top, vtop = 0, 0
+    nodes[0, 0], nodes[0, 1], nodes[0, 2] = start, n, 0
+    while top >= 0:
+        s0, m, done = nodes[top, 0], nodes[top, 1], nodes[top, 2]
+        top -= 1
+        if m <= 128:
+            values[vtop] = _block_sum_f32(a, s0, m)
+            vtop += 1
+        elif done:
+            values[vtop - 2] = np.float32(values[vtop - 2] + values[vtop - 1])
+            vtop -= 1
+        else:
+            m2 = m // 2
+            m2 -= m2 % 8
+            top += 1
+            nodes[top, 0], nodes[top, 1], nodes[top, 2] = s0, m, 1
+            top += 1
+            nodes[top, 0], nodes[top, 1], nodes[top, 2] = s0 + m2, m - m2, 0
+            top += 1
+            nodes[top, 0], nodes[top, 1], nodes[top, 2] = s0, m2, 0
+    return values[0]
 
 
 @numba.njit(cache=True)

@@ -13,13 +13,23 @@ Preprocessed neurons are cached as ``.npz`` files (see :mod:`ens2zoo.data.cache`
 
 from ens2zoo.data.cache import cache_dir
 from ens2zoo.data.catalog import CATALOG_COLUMNS, catalog, find_datasets
-from ens2zoo.data.dataset import (EXCITATORY, INHIBITORY, Dataset, DatasetName, cell_type_of,
-                                  parse_dataset_name)
+from ens2zoo.data.dataset import (
+                                  EXCITATORY,
+                                  INHIBITORY,
+                                  Dataset,
+                                  DatasetName,
+                                  cell_type_of,
+                                  parse_dataset_name,
+)
 from ens2zoo.data.loader import load_dataset, load_datasets, load_neuron
 from ens2zoo.data.matfile import RawTrial, read_trials
 from ens2zoo.data.neuron import Neuron, build_neuron
-from ens2zoo.data.recording import (Recording, RecordingSkipped, preprocess_recording,
-                                    smooth_counts)
+from ens2zoo.data.recording import (
+                                  Recording,
+                                  RecordingSkipped,
+                                  preprocess_recording,
+                                  smooth_counts,
+)
 from ens2zoo.data.windows import TrainingWindows
 
 __all__ = [

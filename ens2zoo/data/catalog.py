@@ -5,11 +5,16 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
-from ens2zoo.data.dataset import EXCITATORY, INHIBITORY, cell_type_of, parse_dataset_name
+from ens2zoo.data.dataset import (
+    EXCITATORY,
+    INHIBITORY,
+    cell_type_of,
+    parse_dataset_name,
+)
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
 
-__all__ = ["find_datasets", "catalog", "CATALOG_COLUMNS"]
+__all__ = ["CATALOG_COLUMNS", "catalog", "find_datasets"]
 
 #: Columns of :func:`catalog`, in order.
 CATALOG_COLUMNS = ("name", "indicator", "species", "region", "cell_type", "frame_rate",

@@ -9,11 +9,18 @@ from pathlib import Path
 import numpy as np
 
 from ens2zoo.data.neuron import Neuron
+from ens2zoo.data.recording import Recording
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
 
-__all__ = ["Dataset", "DatasetName", "parse_dataset_name", "cell_type_of", "EXCITATORY",
-           "INHIBITORY"]
+__all__ = [
+    "EXCITATORY",
+    "INHIBITORY",
+    "Dataset",
+    "DatasetName",
+    "cell_type_of",
+    "parse_dataset_name",
+]
 
 EXCITATORY = "excitatory"
 INHIBITORY = "inhibitory"
@@ -131,7 +138,7 @@ class Dataset:
         return cell_type_of(self.name)
 
     @property
-    def recordings(self) -> list:
+    def recordings(self) -> list[Recording]:
         """Every kept recording of every neuron."""
         return [r for n in self.neurons for r in n.recordings]
 

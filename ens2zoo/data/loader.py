@@ -13,7 +13,7 @@ from ens2zoo.data.neuron import Neuron, build_neuron
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
 
-__all__ = ["load_neuron", "load_dataset", "load_datasets"]
+__all__ = ["load_dataset", "load_datasets", "load_neuron"]
 
 log = logging.getLogger("ens2zoo.data")
 
@@ -77,7 +77,9 @@ def _progress_callback(progress: ProgressArg, total: int, desc: str):
     if progress is None or progress is False:
         return None, None
     if progress is True:
-        from tqdm.auto import tqdm  # a declared dependency, imported only when asked for
+        from tqdm.auto import (
+            tqdm,  # a declared dependency, imported only when asked for
+        )
         bar = tqdm(total=total, desc=desc, unit="file")
         return (lambda done, n, name: bar.update(1)), bar
     if callable(progress):

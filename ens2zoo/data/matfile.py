@@ -18,7 +18,7 @@ import scipy.io
 
 from ens2zoo.errors import InputError
 
-__all__ = ["RawTrial", "read_trials", "REQUIRED_FIELDS", "EPHYS_TIME_UNIT_S"]
+__all__ = ["EPHYS_TIME_UNIT_S", "REQUIRED_FIELDS", "RawTrial", "read_trials"]
 
 log = logging.getLogger("ens2zoo.data")
 

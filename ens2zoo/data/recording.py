@@ -148,7 +148,7 @@ def preprocess_recording(raw: RawTrial, sampling_rate: float = SAMPLING_RATE) ->
         raise RecordingSkipped("no spike inside the imaging window")
 
     # Fourier resampling to the target rate
-    num_samples = int(round(trace.shape[0] * sampling_rate / frame_rate))
+    num_samples = round(trace.shape[0] * sampling_rate / frame_rate)
     if num_samples < 2:
         raise RecordingSkipped(f"too few frames ({trace.shape[0]} at {frame_rate:.1f} Hz)")
     resampled, t_res = scipy.signal.resample(trace, num_samples, times, axis=0)

@@ -23,7 +23,7 @@ from ens2zoo.data.recording import Recording, smooth_counts
 from ens2zoo.defaults import WINDOW
 from ens2zoo.errors import InputError
 
-__all__ = ["TrainingWindows", "Segment"]
+__all__ = ["Segment", "TrainingWindows"]
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ class TrainingWindows:
         Raises:
             InputError: ``hours`` is not positive or exceeds the available data.
         """
-        n = int(round(float(hours) * 3600.0 * self.sampling_rate))
+        n = round(float(hours) * 3600.0 * self.sampling_rate)
         if not (hours > 0 and n >= 1):
             raise InputError(f"hours={hours!r}: pass a positive duration of at least one frame")
         if n > len(self):

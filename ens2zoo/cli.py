@@ -1,0 +1,184 @@
+"""The ``ens2zoo`` command line: list, predict, demo (and train / evaluate / benchmark).
+
+Errors on bad input print one line naming the problem and the fix and exit with
+status 2 (no traceback unless ``--debug``); no output file is created or truncated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_MODEL = "ens2-exc"
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("model (a zoo name, or an architecture with a weights file)")
+    g.add_argument("--model", help=f"zoo model name (default: {DEFAULT_MODEL}; see `ens2zoo list`)")
+    g.add_argument("--arch", help="architecture name, used with --weights")
+    g.add_argument("--weights", help=".safetensors or .pt state dict for --arch (default arch: unet)")
+    g.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+
+
+def _model_from_args(args: argparse.Namespace):
+    import ens2zoo
+
+    if args.weights:
+        if args.model:
+            raise ens2zoo.InputError("give either --model NAME or --arch ARCH --weights FILE, not both")
+        return ens2zoo.create(args.arch or "unet", weights=args.weights, device=args.device)
+    if args.arch:
+        raise ens2zoo.InputError(f"--arch {args.arch} needs --weights FILE (or use --model NAME)")
+    return ens2zoo.load(args.model or DEFAULT_MODEL, device=args.device)
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    import ens2zoo
+
+    print("Architectures")
+    for name in ens2zoo.list_architectures():
+        spec = ens2zoo.get_architecture(name)
+        print(f"  {name:<12} {spec.description}  [{spec.source}]")
+    print("\nZoo models")
+    print(f"  {'name':<12} {'arch':<6} {'status':<16} description")
+    for name in ens2zoo.list_models():
+        e = ens2zoo.get_model_entry(name)
+        print(f"  {name:<12} {e.architecture:<6} {e.status:<16} {e.description}")
+    return 0
+
+
+def _summary(result, elapsed: float, out: Path | None) -> str:
+    lines = [f"model {result.model}  ({result.n_neurons} neurons, {result.n_input_frames} frames at "
+             f"{result.frame_rate:g} Hz → {result.rate.shape[1]} samples at {result.sampling_rate:g} Hz, "
+             f"stride {result.stride}, {elapsed:.2f} s)"]
+    if result.nan_filled:
+        lines.append(f"filled {result.nan_filled} NaN/inf samples by linear interpolation")
+    duration = result.n_input_frames / result.frame_rate
+    lines.append(f"  {'neuron':>6} {'spikes':>7} {'rate (Hz)':>10}")
+    for i in range(min(result.n_neurons, 12)):
+        n = len(result.events[i]) if result.events else float("nan")
+        lines.append(f"  {i:>6} {n:>7} {n / duration:>10.2f}")
+    if result.n_neurons > 12:
+        lines.append(f"  … {result.n_neurons - 12} more")
+    if out:
+        lines.append(f"wrote {out}")
+    return "\n".join(lines)
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from ens2zoo.io import read_traces, write_results
+
+    out = Path(args.output or Path(args.input).with_suffix("").name + ".ens2zoo.npz")
+    if out.suffix.lower() not in (".npz", ".mat", ".h5", ".hdf5"):
+        from ens2zoo.errors import InputError
+
+        raise InputError(f"-o {out}: output must end in .npz, .mat or .h5")
+    traces = read_traces(args.input, key=args.key, transpose=args.transpose)
+    model = _model_from_args(args)
+    start = time.perf_counter()
+    result = model.predict(traces, args.frame_rate, stride=args.stride, batch_size=args.batch_size,
+                           progress=None if args.progress is None else args.progress, nan=args.nan)
+    elapsed = time.perf_counter() - start
+    write_results(out, result, {"input": str(args.input)})
+    if args.plot:
+        from ens2zoo.plotting import plot_result
+
+        plot_result(args.plot, traces, result)
+    print(_summary(result, elapsed, out))
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from ens2zoo.io import write_results
+    from ens2zoo.plotting import plot_result
+    from ens2zoo.simulate import simulate_recording
+
+    sim = simulate_recording(n_neurons=5, duration_s=120.0, frame_rate=30.0, seed=args.seed)
+    model = _model_from_args(args)
+    start = time.perf_counter()
+    result = model.predict(sim.dff, sim.frame_rate)
+    elapsed = time.perf_counter() - start
+    outdir = Path(args.output)
+    outdir.mkdir(parents=True, exist_ok=True)
+    np.savez(outdir / "demo_input.npz", dff=sim.dff, frame_rate=sim.frame_rate)
+    write_results(outdir / "demo_result.npz", result, {"input": "simulated (ens2zoo.simulate)"})
+    plot_result(outdir / "demo_plot.png", sim.dff, result, true_spikes=sim.spike_times)
+    print("Demo: 5 simulated GCaMP6f-like neurons, 2 min at 30 Hz (ens2zoo.simulate)")
+    print(_summary(result, elapsed, outdir / "demo_result.npz"))
+    true_n = [len(s) for s in sim.spike_times]
+    found = [len(e) for e in result.events]
+    print(f"true spikes per neuron {true_n}; inferred {found}")
+    corr = []
+    for i, spikes in enumerate(sim.spike_times):
+        hist = np.histogram(spikes, bins=np.arange(result.rate.shape[1] + 1) / result.sampling_rate)[0]
+        from scipy.ndimage import gaussian_filter1d
+
+        corr.append(np.corrcoef(gaussian_filter1d(hist.astype(float), 1.5), result.rate[i])[0, 1])
+    print("correlation of inferred rate with true smoothed spikes: " + ", ".join(f"{c:.2f}" for c in corr))
+    print(f"wrote {outdir / 'demo_plot.png'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ens2zoo import __version__
+
+    parser = argparse.ArgumentParser(prog="ens2zoo", description="Spike inference from calcium imaging (ENS² model zoo)")
+    parser.add_argument("--version", action="version", version=f"ens2zoo {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("list", help="list architectures and zoo models").set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("predict", help="infer spikes from a file of ΔF/F traces")
+    p.add_argument("input", help=".npy, .npz, .mat, .h5/.hdf5, .csv or .tsv (neurons in rows)")
+    p.add_argument("--frame-rate", type=float, help="imaging frame rate in Hz (required)")
+    p.add_argument("--key", help="array / variable / dataset path inside .npz, .mat or .h5")
+    p.add_argument("--transpose", action="store_true", help="input is frames × neurons")
+    p.add_argument("-o", "--output", help="output .npz (default), .mat or .h5; default INPUT.ens2zoo.npz")
+    p.add_argument("--stride", type=int, default=1, help="window stride (1 = exact; larger = faster, approximate)")
+    p.add_argument("--batch-size", type=int, help="windows per forward pass")
+    p.add_argument("--nan", choices=("raise", "interpolate"), default="raise",
+                   help="NaN/inf samples: refuse (default) or fill by linear interpolation")
+    p.add_argument("--plot", help="also write a PNG overview here")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+    _add_model_args(p)
+    p.set_defaults(func=_cmd_predict)
+
+    d = sub.add_parser("demo", help="simulate a recording, infer spikes, write results and a plot")
+    d.add_argument("-o", "--output", default="demo_output", help="output folder (default: demo_output)")
+    d.add_argument("--seed", type=int, default=0)
+    _add_model_args(d)
+    d.set_defaults(func=_cmd_demo)
+
+    from ens2zoo.cli_training import add_training_commands
+
+    add_training_commands(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "frame_rate", 1.0) is None and args.command == "predict":
+        parser.error("--frame-rate HZ is required: give the imaging rate of the traces in Hz")
+    from ens2zoo.errors import Ens2ZooError
+
+    try:
+        return args.func(args)
+    except (Ens2ZooError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"ens2zoo: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("ens2zoo: interrupted; no partial output was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

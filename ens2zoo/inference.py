@@ -1,0 +1,100 @@
+"""Windowed network evaluation and overlap-add, in bounded memory.
+
+A trace of T samples (at the model's sampling rate) is zero-padded by half a
+window on both sides; window j covers padded samples j … j+W−1 (stride 1:
+every j = 0 … T−1).  Each window's W outputs are added back onto the positions
+they came from; position p of the trace receives the outputs of every window
+covering it, and the sum is divided by W — the published ENS² read-out.
+
+Windows are strided views of the padded trace (never an N×W copy); they are
+evaluated in batches, and the overlap-add is one ``fold`` per batch, in float64
+as published.  Memory is bounded by the batch, whatever the trace length.
+
+With ``stride`` s > 1 only every s-th window (and the last) is evaluated; each
+position's sum is rescaled by (windows covering it at stride 1) / (windows
+covering it that were evaluated), i.e. the available overlaps are averaged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ens2zoo.defaults import WINDOW
+
+#: Windows per forward pass on the CPU; small batches keep activations in cache.
+CPU_BATCH = 512
+#: Windows per forward pass on a GPU.
+GPU_BATCH = 16384
+
+
+def default_batch_size(device: torch.device) -> int:
+    return GPU_BATCH if device.type == "cuda" else CPU_BATCH
+
+
+def window_starts(n_samples: int, stride: int) -> np.ndarray:
+    """Start indices (into the padded trace) of the evaluated windows: 0, s, 2s, … and the last."""
+    starts = np.arange(0, n_samples, stride)
+    if starts[-1] != n_samples - 1:
+        starts = np.append(starts, n_samples - 1)
+    return starts
+
+
+def _coverage(starts: np.ndarray, length: int, window: int) -> np.ndarray:
+    """How many windows starting at ``starts`` cover each buffer position 0 … length−1."""
+    delta = np.zeros(length + 1)
+    np.add.at(delta, starts, 1.0)
+    np.add.at(delta, starts + window, -1.0)
+    return np.cumsum(delta)[:length]
+
+
+def overlap_add_rate(
+    net: Callable[[torch.Tensor], torch.Tensor],
+    trace: np.ndarray,
+    *,
+    window: int = WINDOW,
+    stride: int = 1,
+    batch_size: int = CPU_BATCH,
+    device: torch.device | str = "cpu",
+    on_batch: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Spike rate (float32, per sample) of one trace by windowed evaluation and overlap-add.
+
+    Args:
+        net: maps a (B, window) float32 batch to (B, window) rates.
+        trace: (T,) samples at the model's sampling rate.
+        stride: evaluate every ``stride``-th window (1 = exact, as published).
+        on_batch: called with the number of windows after each batch (progress).
+    """
+    device = torch.device(device)
+    n = int(trace.shape[0])
+    half = window // 2
+    padded = torch.zeros(n + window, dtype=torch.float32)
+    padded[half:half + n] = torch.from_numpy(np.asarray(trace, dtype=np.float32))
+    padded = padded.to(device)
+    windows = padded.unfold(0, window, 1)  # view: row j = padded[j : j+window]
+    buffer = torch.zeros(n + window - 1, dtype=torch.float64, device=device)
+    starts = window_starts(n, stride)
+    starts_t = torch.from_numpy(starts).to(device)
+    for b0 in range(0, len(starts), batch_size):
+        idx = starts_t[b0:b0 + batch_size]
+        first, last = int(starts[b0]), int(starts[min(b0 + batch_size, len(starts)) - 1])
+        batch = windows[idx] if stride > 1 else windows[first:last + 1].contiguous()
+        out = net(batch).to(torch.float64)
+        span = last - first + window
+        if stride == 1:
+            folded = F.fold(out.T.unsqueeze(0), output_size=(1, span), kernel_size=(1, window))
+            buffer[first:first + span] += folded.reshape(-1)
+        else:
+            buffer.index_add_(0, (idx[:, None] + torch.arange(window, device=device)).reshape(-1), out.reshape(-1))
+        if on_batch is not None:
+            on_batch(len(idx))
+    rate = buffer[half:half + n].cpu().numpy()
+    if stride > 1:
+        full = _coverage(np.arange(n), n + window - 1, window)[half:half + n]
+        used = _coverage(starts, n + window - 1, window)[half:half + n]
+        rate = rate * (full / used)
+    return (rate / window).astype(np.float32)

@@ -1,0 +1,143 @@
+"""Reading ΔF/F traces from common files and writing results without pickles.
+
+Inputs: ``.npy``, ``.npz`` (key), ``.mat`` (key; MATLAB v5 via SciPy, v7.3 via
+h5py), ``.h5``/``.hdf5`` (dataset path), ``.csv``/``.tsv`` (neurons in rows).
+Outputs: ``.npz`` (default), ``.mat`` or ``.h5`` with arrays ``rate``,
+``spikes``, ``event_times``, ``event_offsets``, ``times`` and metadata; every
+file is written atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+import scipy.io
+
+from ens2zoo.atomic import atomic_path
+from ens2zoo.errors import InputError
+from ens2zoo.result import SpikeResult
+
+INPUT_SUFFIXES = (".npy", ".npz", ".mat", ".h5", ".hdf5", ".csv", ".tsv", ".txt")
+OUTPUT_SUFFIXES = (".npz", ".mat", ".h5", ".hdf5")
+
+
+def _pick(path: Path, keys: list[str], key: str | None) -> str:
+    if key is not None:
+        if key not in keys:
+            raise InputError(f"{path}: no variable {key!r}; available: {', '.join(keys) or 'none'} (use --key NAME)")
+        return key
+    if len(keys) == 1:
+        return keys[0]
+    raise InputError(f"{path} holds {len(keys)} arrays ({', '.join(keys) or 'none'}): choose one with --key NAME")
+
+
+def _h5_datasets(group: h5py.Group) -> list[str]:
+    names: list[str] = []
+    group.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset) else None)
+    return [n for n in names if not n.startswith("#")]  # MATLAB v7.3 internals (#refs#)
+
+
+def _read_h5(path: Path, key: str | None, *, matlab: bool) -> np.ndarray:
+    with h5py.File(path, "r") as fh:
+        name = _pick(path, _h5_datasets(fh), key)
+        data = fh[name][()]
+    # MATLAB stores column-major: transpose back to the orientation MATLAB shows
+    return np.asarray(data).T if matlab else np.asarray(data)
+
+
+def _read_mat(path: Path, key: str | None) -> np.ndarray:
+    try:
+        contents = scipy.io.loadmat(path)
+    except NotImplementedError:  # MATLAB v7.3 files are HDF5
+        return _read_h5(path, key, matlab=True)
+    keys = [k for k in contents if not k.startswith("__")]
+    return np.asarray(contents[_pick(path, keys, key)])
+
+
+def read_traces(path: str | os.PathLike, *, key: str | None = None, transpose: bool = False) -> np.ndarray:
+    """ΔF/F traces (neurons × frames, or one trace) from a file.
+
+    Args:
+        path: input file; format from its extension.
+        key: variable / array / dataset to read where the file holds several.
+        transpose: the file stores frames × neurons; transpose it.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in INPUT_SUFFIXES:
+        raise InputError(f"{path}: unsupported input format {suffix!r}; use one of {', '.join(INPUT_SUFFIXES)}")
+    if not path.is_file():
+        raise InputError(f"{path} does not exist: check the path")
+    try:
+        if suffix == ".npy":
+            data = np.load(path, allow_pickle=False)
+        elif suffix == ".npz":
+            with np.load(path, allow_pickle=False) as archive:
+                data = archive[_pick(path, list(archive.files), key)]
+        elif suffix == ".mat":
+            data = _read_mat(path, key)
+        elif suffix in (".h5", ".hdf5"):
+            data = _read_h5(path, key, matlab=False)
+        else:
+            delimiter = "," if suffix == ".csv" else None
+            data = np.loadtxt(path, delimiter=delimiter, ndmin=2)
+    except InputError:
+        raise
+    except (OSError, ValueError, zipfile.BadZipFile, KeyError, TypeError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise InputError(f"cannot read {path} as {suffix} ({first}): is the file complete and of that format?") from exc
+    if data.dtype == object or not np.issubdtype(data.dtype, np.number):
+        raise InputError(f"{path}: {key or 'the array'} holds {data.dtype} values, not numbers "
+                         "(ragged cell arrays are not supported: save a numeric neurons × frames matrix)")
+    data = np.squeeze(data) if data.ndim > 2 else data
+    return data.T if transpose else data
+
+
+def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The output file's arrays and metadata (no objects, nothing pickled)."""
+    event_times, event_offsets = result.event_arrays()
+    arrays: dict[str, Any] = {
+        "rate": result.rate,
+        "spikes": result.spikes if result.spikes is not None else np.zeros((0, 0), dtype=np.int32),
+        "event_times": event_times,
+        "event_offsets": event_offsets,
+        "times": result.times,
+    }
+    from ens2zoo import __version__
+
+    meta = {
+        "model": result.model, "sha256": result.sha256 or "", "ens2zoo_version": __version__,
+        "frame_rate": float(result.frame_rate), "sampling_rate": float(result.sampling_rate),
+        "stride": int(result.stride), "nan_filled": int(result.nan_filled),
+        "n_input_frames": int(result.n_input_frames),
+    }
+    meta.update(metadata or {})
+    return {**arrays, **meta}
+
+
+def write_results(path: str | os.PathLike, result: SpikeResult, metadata: Mapping[str, Any] | None = None) -> Path:
+    """Write ``result`` atomically to ``.npz``, ``.mat`` or ``.h5`` (by extension)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise InputError(f"{path}: unsupported output format {suffix!r}; use one of {', '.join(OUTPUT_SUFFIXES)}")
+    fields = result_arrays(result, metadata)
+    with atomic_path(path) as tmp:
+        if suffix == ".npz":
+            np.savez_compressed(tmp, **{k: np.asarray(v) for k, v in fields.items()})
+        elif suffix == ".mat":
+            scipy.io.savemat(tmp, fields, do_compression=True)
+        else:
+            with h5py.File(tmp, "w") as fh:
+                for k, v in fields.items():
+                    if isinstance(v, np.ndarray):
+                        fh.create_dataset(k, data=v, compression="gzip")
+                    else:
+                        fh.attrs[k] = v
+    return path
