@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Mapping
 from typing import Any
@@ -57,6 +58,30 @@ class SpikeModel:
         self.device = resolve_device(device)
         self.net.to(self.device)
         return self
+
+    def fit(self, data: Any, **kwargs: Any) -> SpikeModel:
+        """Train on ground truth with the published protocol; returns self.
+
+        ``data`` is :class:`~ens2zoo.data.TrainingWindows` or Datasets/Neurons; keyword
+        arguments are those of :func:`ens2zoo.training.fit` (loss, lr, batch_size,
+        max_iter, patience, seed, device, progress, callbacks, checkpoint, resume).
+        The report is kept as ``self.training_report``.
+        """
+        from ens2zoo.training import fit
+
+        self.training_report = fit(self, data, **kwargs)
+        return self
+
+    def save(self, path: str | os.PathLike, metadata: Mapping[str, Any] | None = None) -> str:
+        """Write the weights as safetensors (atomically) with the model's description; returns sha256."""
+        from dataclasses import asdict
+
+        from ens2zoo.weights import write_safetensors
+
+        meta = {"architecture": self.architecture, "hparams": self.hparams,
+                "preprocessing": asdict(self.preprocessing), **(metadata or {})}
+        self.sha256 = write_safetensors(self.net.state_dict(), path, meta)
+        return self.sha256
 
     def predict(self, traces: np.ndarray, frame_rate: float, *, spikes: bool = True, stride: int = 1,
                 batch_size: int | None = None, device: str | torch.device | None = None,

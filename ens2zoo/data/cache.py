@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 
 import numpy as np
+
+from ens2zoo.atomic import atomic_path
 
 from ens2zoo.data.neuron import Neuron
 from ens2zoo.data.recording import Recording
@@ -148,15 +149,9 @@ def write_cached(neuron: Neuron, sha256: str, root: Path | None = None) -> Path 
     """Store ``neuron`` atomically; returns the file, or None if the cache is unwritable."""
     target = cache_path(sha256, neuron.sampling_rate, root)
     arrays = _to_arrays(neuron, sha256)
-    tmp_name: str | None = None
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix="." + target.stem,
-                                        suffix=".tmp")
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **arrays)
-        os.replace(tmp_name, target)
-        tmp_name = None
+        with atomic_path(target) as tmp:
+            np.savez(tmp, **arrays)
         return target
     except OSError as exc:
         folder = str(target.parent)
@@ -166,9 +161,3 @@ def write_cached(neuron: Neuron, sha256: str, root: Path | None = None) -> Path 
                           "continuing without it (set ENS2ZOO_CACHE to a writable folder)",
                           RuntimeWarning, stacklevel=3)
         return None
-    finally:
-        if tmp_name is not None:
-            try:
-                os.unlink(tmp_name)
-            except OSError:
-                pass

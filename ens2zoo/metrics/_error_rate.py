@@ -55,8 +55,7 @@ def _isolation_costs(a, b):  # pragma: no cover - compiled
         t = a[i]
         while lo < n and a[lo] < t and not (abs(t - a[lo]) < 0.5):
             lo += 1
-        if hi < lo:
-            hi = lo
+        hi = max(hi, lo)
         while hi < n and abs(a[hi] - t) < 0.5:
             hi += 1
         miss[i] = 0.5 if hi - lo >= 2 else 1.0
@@ -66,8 +65,7 @@ def _isolation_costs(a, b):  # pragma: no cover - compiled
         t = b[j]
         while lo < n and a[lo] < t and not (abs(t - a[lo]) < 0.5):
             lo += 1
-        if hi < lo:
-            hi = lo
+        hi = max(hi, lo)
         while hi < n and abs(a[hi] - t) < 0.5:
             hi += 1
         flsp[j] = 0.5 if hi - lo >= 2 else 1.0
@@ -105,8 +103,7 @@ def _er_matches(a, b, window):  # pragma: no cover - compiled
         mc = miss[i]
         while lo < m and b[lo] < t and not (abs(t - b[lo]) < window):
             lo += 1
-        if hi < lo:
-            hi = lo
+        hi = max(hi, lo)
         while hi < m and abs(b[hi] - t) < window:
             hi += 1
         if hi == lo:

@@ -42,8 +42,7 @@ def _vp_sorted(a, b, cost):  # pragma: no cover - compiled
         t = a[i]
         while lo < m and cost * (t - b[lo]) >= 2.0:
             lo += 1
-        if hi < lo:
-            hi = lo
+        hi = max(hi, lo)
         while hi < m and cost * (b[hi] - t) < 2.0:
             hi += 1
         # previous row is explicit on [.., phi], +1 per column beyond
@@ -51,20 +50,14 @@ def _vp_sorted(a, b, cost):  # pragma: no cover - compiled
             base = prev[phi]
             for col in range(phi + 1, hi + 1):
                 prev[col] = base + (col - phi)
-        # column lo: left of the band, a[i] is deleted
-        cur[lo] = prev[lo] + 1.0
+        # column lo: left of the band, a[i] is deleted; then the band, with the
+        # "insert b[j]" move (+1 from the left) applied as a running minimum
+        run = prev[lo] + 1.0
+        cur[lo] = run
         for col in range(lo + 1, hi + 1):
-            best = prev[col] + 1.0
-            c = cur[col - 1] + 1.0
-            if c < best:
-                best = c
-            d = t - b[col - 1]
-            if d < 0.0:
-                d = -d
-            c = prev[col - 1] + cost * d
-            if c < best:
-                best = c
-            cur[col] = best
+            x = min(prev[col] + 1.0, prev[col - 1] + cost * abs(t - b[col - 1]))
+            run = min(x, run + 1.0)
+            cur[col] = run
         tmp = prev
         prev = cur
         cur = tmp

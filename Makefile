@@ -1,0 +1,38 @@
+# Two entry points, both of which set everything up on a fresh clone:
+#   make demo   – simulate a recording, infer spikes with the zoo's ens2-exc, write results + plot
+#   make test   – the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+# CPU machines: install this exact torch first (a CPU wheel); any open range pulls a CUDA build.
+TORCH_PIN ?= torch==2.13.0
+SHARED ?= $(abspath ../shared)
+
+.PHONY: demo test bench lint install clean
+
+$(VENV)/.installed: pyproject.toml examples/ens2zoo_example_plugin/pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet $(TORCH_PIN)
+	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -e examples/ens2zoo_example_plugin
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(VENV)/bin/ens2zoo demo -o demo_output
+
+test: install
+	ENS2ZOO_SHARED=$(SHARED) $(PY) -m pytest -q tests
+
+bench: install
+	$(PIP) install --quiet -e ".[bench]"
+	ENS2ZOO_SHARED=$(SHARED) $(PY) -m pytest benchmarks --benchmark-enable --benchmark-columns=min,median,mean,rounds
+
+lint: install
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf demo_output .pytest_cache .benchmarks
