@@ -165,7 +165,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "frame_rate", 1.0) is None and args.command == "predict":
-        parser.error("--frame-rate HZ is required: give the imaging rate of the traces in Hz")
+        print("ens2zoo: error: --frame-rate HZ is required: give the imaging rate of the traces in Hz",
+              file=sys.stderr)
+        return 2
     from ens2zoo.errors import Ens2ZooError
 
     try:

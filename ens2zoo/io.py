@@ -91,6 +91,8 @@ def read_traces(path: str | os.PathLike, *, key: str | None = None, transpose: b
         raise
     except (OSError, ValueError, zipfile.BadZipFile, KeyError, TypeError) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if suffix in (".npy", ".npz") and "pickle" in first.lower():  # numpy's hint to unpickle is wrong here
+            first = "not a NumPy array file, or it holds pickled objects, which are never loaded"
         raise InputError(f"cannot read {path} as {suffix} ({first}): is the file complete and of that format?") from exc
     if data.dtype == object or not np.issubdtype(data.dtype, np.number):
         raise InputError(f"{path}: {key or 'the array'} holds {data.dtype} values, not numbers "

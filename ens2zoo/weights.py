@@ -10,11 +10,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from ens2zoo.atomic import atomic_path
@@ -55,9 +55,13 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             state = torch.load(path, map_location="cpu", weights_only=True)
         else:
             raise WeightsError(f"{path}: unknown weights format {suffix!r}; use .safetensors or a .pt state dict")
-    except (SafetensorError, RuntimeError, EOFError, OSError, ValueError) as exc:
-        if isinstance(exc, WeightsError):
-            raise
+    except pickle.UnpicklingError as exc:  # torch weights_only refuses anything but tensors/containers
+        raise WeightsError(f"{path}: refused: not a plain state dict of tensors (torch.load weights_only "
+                           "found pickled objects, or the file is corrupt); save weights with "
+                           "torch.save(model.state_dict(), ...) or as .safetensors") from exc
+    except WeightsError:
+        raise
+    except Exception as exc:  # corrupt files make torch's unpickler raise Index/Key/... errors
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WeightsError(f"{path}: cannot read weights ({first}); the file is corrupt or not a "
                            "weights file — re-create or re-download it") from exc

@@ -7,6 +7,12 @@ initialised N(0, 0.02); the loss compares the network's window outputs with the
 smoothed true rate; training stops when the training loss has not improved for
 ``patience`` iterations (or after ``max_iter``) and the best state is kept.
 On the CPU the same seed and data give bit-identical weights.
+
+The published criterion looks at each iteration's batch loss (``loss_window=1``).
+That loss is noisy — one lucky batch can hold the record for ``patience``
+iterations and end training early — so ``loss_window`` > 1 judges improvement on
+the mean loss of the last ``loss_window`` iterations instead; the state kept is
+the one at the end of the best such stretch.
 """
 
 from __future__ import annotations
@@ -42,7 +48,7 @@ class TrainingReport:
     Attributes:
         iterations: iterations run in total (including before a resume).
         best_iteration: iteration (1-based) whose state was kept.
-        best_loss: its training loss.
+        best_loss: its training loss (mean over ``loss_window`` iterations).
         stopped_early: True if ``patience`` ran out before ``max_iter``.
         seconds: wall time spent training (s), over all sessions of a resumed run.
         losses: training loss of every iteration.
@@ -86,7 +92,7 @@ def fit(model: SpikeModel, data: Any, *, loss: str | LossFn = "mse", lr: float =
         max_iter: int = 5000, patience: int = 500, seed: int = 0, device: str | torch.device | None = None,
         progress: bool | None = None, callbacks: Sequence[Callback] | Iterable[Callback] = (),
         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 250,
-        resume: bool = False) -> TrainingReport:
+        resume: bool = False, loss_window: int = 1) -> TrainingReport:
     """Train ``model.net`` in place (see module docstring for the protocol).
 
     Args:
@@ -95,28 +101,31 @@ def fit(model: SpikeModel, data: Any, *, loss: str | LossFn = "mse", lr: float =
         callbacks: called as ``cb(iteration, loss, state)`` after each iteration; returning True stops.
         checkpoint: file to write progress to every ``checkpoint_every`` iterations (atomic).
         resume: continue from ``checkpoint`` if it exists.
+        loss_window: iterations averaged for the early-stopping criterion (1 = published).
     """
-    if batch_size < 1 or max_iter < 1 or patience < 1 or lr <= 0:
-        raise InputError("batch_size, max_iter and patience must be ≥ 1 and lr > 0")
+    if batch_size < 1 or max_iter < 1 or patience < 1 or loss_window < 1 or lr <= 0:
+        raise InputError("batch_size, max_iter, patience and loss_window must be ≥ 1 and lr > 0")
     loss_fn = get_loss(loss)
     windows = _as_windows(data, model.preprocessing.window)
     dev = resolve_device(device, model.device)
     net = model.net
     torch.manual_seed(seed)
+    for module in net.modules():  # initial weights depend on the seed only, not on RNG history
+        if hasattr(module, "reset_parameters"):
+            module.reset_parameters()
     init_normal(net)
     net.to(dev)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     state = TrainingState()
     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
     config = {"loss": loss if isinstance(loss, str) else getattr(loss, "__name__", "custom"), "lr": lr,
-              "batch_size": batch_size, "max_iter": max_iter, "patience": patience, "seed": seed}
+              "batch_size": batch_size, "seed": seed, "loss_window": loss_window}
     if resume and checkpoint and Path(checkpoint).is_file():
         best, state, saved = load_checkpoint(checkpoint, net, optimizer)
         if {k: saved.get(k) for k in config} != config:
             raise InputError(f"checkpoint {checkpoint} was written with {saved}; resume with the same settings "
                              "or start afresh without --resume")
         net.to(dev)
-    torch.manual_seed(seed + state.iteration)  # dropout stream, reproducible across resumes
     show = progress if progress is not None else False
     start = time.perf_counter() - state.seconds
     stopped_early = False
@@ -125,20 +134,22 @@ def fit(model: SpikeModel, data: Any, *, loss: str | LossFn = "mse", lr: float =
         while state.iteration < max_iter:
             state.iteration += 1
             idx = _batch_indices(seed, state.iteration, len(windows), batch_size)
+            torch.manual_seed(seed * 1_000_003 + state.iteration)  # dropout: same stream after a resume
             x, r, s = (torch.from_numpy(a).to(dev) for a in windows.batch(idx))
             optimizer.zero_grad(set_to_none=True)
             value = loss_fn(net(x), r, s)
             value.backward()
             optimizer.step()
-            current = float(value.detach())
-            state.losses.append(current)
-            if current < state.best_loss:
+            state.losses.append(float(value.detach()))
+            recent = state.losses[-loss_window:]
+            current = sum(recent) / len(recent)
+            if len(recent) == loss_window and current < state.best_loss:
                 state.best_loss, state.best_iteration, state.since_best = current, state.iteration, 0
                 best = {k: v.detach().clone() for k, v in net.state_dict().items()}
             else:
                 state.since_best += 1
             bar.update(1)
-            bar.set_postfix(loss=f"{current:.4g}", best=f"{state.best_loss:.4g}")
+            bar.set_postfix(loss=f"{state.losses[-1]:.4g}", best=f"{state.best_loss:.4g}")
             stop = any(bool(cb(state.iteration, current, state)) for cb in callbacks)
             if state.since_best >= patience:
                 stopped_early = True

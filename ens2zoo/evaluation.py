@@ -1,0 +1,320 @@
+"""Scoring a model on ground-truth neurons the way the published ENS² benchmark does.
+
+For every neuron (all its kept recordings, already resampled to 60 Hz by
+:mod:`ens2zoo.data`):
+
+1. each recording's ΔF/F trace is run through the model at ``frame_rate`` =
+   the data's sampling rate (60 Hz).  :meth:`SpikeModel.predict` then
+   "resamples" 60 Hz to 60 Hz: ``scipy.signal.resample`` to the same length is
+   an FFT round trip, exact to ~1e-16 in float64, and the network sees the
+   float32 trace bit for bit (checked on the whole database).  The published
+   code does the same round trip inside its loader;
+2. the predicted rates of the neuron's recordings are concatenated, and so are
+   the true smoothed rates (``Recording.rate``);
+3. **as published**, the overlap-add runs over the neuron's concatenated windows:
+   the outputs of the windows at the end of one recording that fall beyond its
+   last sample are added to the first samples of the next recording (and the
+   outputs before a recording's first sample to the previous one's last samples),
+   every sample being divided by the window length.  This touches at most
+   ``window/2`` samples on either side of each recording boundary;
+   :func:`neuron_prediction` reproduces it exactly (``published_boundaries=False``
+   keeps the recordings separate instead);
+4. **as published**, discrete spikes are estimated once on the neuron's
+   concatenated predicted rate (:func:`ens2zoo.spikes.estimate_spikes`, whose
+   run-splitting depends on the whole trace), and converted to times with frame
+   k → (k + 1)/60 s.  Equivalently, each recording's events sit at their own
+   times offset by the summed duration of the previous recordings;
+5. the true events are each recording's ``event_times`` offset by the summed
+   duration (``len/60`` s) of the previous recordings, as published;
+6. :func:`ens2zoo.metrics.evaluate_many` gives corr (%), vrd, vpd, er50 (%),
+   error and bias per neuron.
+
+Rows have the columns :data:`COLUMNS`; :func:`summarize` gives per-dataset
+medians and :func:`write_csv` writes either atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ens2zoo.atomic import atomic_path
+from ens2zoo.data import Dataset, Neuron
+from ens2zoo.defaults import MIN_DURATION_S
+from ens2zoo.errors import InputError
+from ens2zoo.inference import overlap_add_rate
+from ens2zoo.metrics import COLUMNS as METRIC_COLUMNS
+from ens2zoo.metrics import evaluate_many
+from ens2zoo.model import SpikeModel
+from ens2zoo.preprocessing import resample
+from ens2zoo.spikes import estimate_spikes, spike_times
+
+__all__ = ["COLUMNS", "SUMMARY_COLUMNS", "NeuronPrediction", "evaluate_model", "neuron_prediction",
+           "read_csv", "summarize", "write_csv"]
+
+#: Columns of a per-neuron row, in order.
+COLUMNS = ("dataset", "neuron", *METRIC_COLUMNS)
+#: Columns of a per-dataset summary row (medians over the dataset's neurons).
+SUMMARY_COLUMNS = ("dataset", "neurons", *METRIC_COLUMNS)
+
+ProgressArg = Callable[[int, int, str], object] | bool | None
+
+
+@dataclass
+class NeuronPrediction:
+    """A neuron's predicted and true spiking over its concatenated recordings.
+
+    Attributes:
+        pred_rate: predicted rate, spikes per frame at ``sampling_rate`` (float64).
+        true_rate: true smoothed rate, same length (float32).
+        pred_events: predicted spike times, seconds on the concatenated clock.
+        true_events: true spike times, seconds on the concatenated clock.
+        sampling_rate: Hz.
+    """
+
+    pred_rate: np.ndarray
+    true_rate: np.ndarray
+    pred_events: np.ndarray
+    true_events: np.ndarray
+    sampling_rate: float
+
+
+def _check_rates(model: SpikeModel, sampling_rate: float) -> None:
+    if not math.isclose(float(sampling_rate), float(model.preprocessing.sampling_rate)):
+        raise InputError(f"the data are at {sampling_rate:g} Hz but model {model.name!r} works at "
+                         f"{model.preprocessing.sampling_rate:g} Hz: load the datasets with "
+                         f"sampling_rate={model.preprocessing.sampling_rate:g}")
+
+
+def _boundary_spill(model: SpikeModel, trace: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of the window outputs that fall before (head) and after (tail) a recording.
+
+    Window j (0 … n−1) of the zero-padded trace covers positions j − half … j − half + W − 1.
+    Returns ``head`` (positions −half … −1) and ``tail`` (n … n + W − half − 2), float64,
+    not yet divided by W.
+    """
+    window = model.preprocessing.window
+    half = window // 2
+    n = int(trace.shape[0])
+    js = np.union1d(np.arange(0, min(half, n)), np.arange(max(0, n - (window - 1 - half)), n))
+    padded = np.zeros(n + window, dtype=np.float32)
+    padded[half:half + n] = trace
+    buf = np.zeros(n + window - 1, dtype=np.float64)
+    net = model.net
+    was_training = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            for b0 in range(0, len(js), batch_size):
+                idx = js[b0:b0 + batch_size]
+                batch = torch.from_numpy(np.stack([padded[j:j + window] for j in idx])).to(model.device)
+                out = net(batch).to(torch.float64).cpu().numpy()
+                for j, row in zip(idx, out):
+                    buf[j:j + window] += row
+    finally:
+        net.train(was_training)
+    return buf[:half], buf[half + n:]
+
+
+def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
+                      published_boundaries: bool = True, batch_size: int | None = None) -> NeuronPrediction:
+    """Predicted and true rates and events of one neuron, concatenated over its recordings.
+
+    Args:
+        model: the model to score.
+        neuron: a :class:`~ens2zoo.data.Neuron` at the model's sampling rate.
+        stride: window stride of :meth:`SpikeModel.predict` (1 = exact, as published).
+            The few windows that reach across a recording boundary are always
+            evaluated exactly.
+        published_boundaries: add the window outputs that fall outside a recording
+            to its neighbours, as the published benchmark does (see the module
+            docstring); False keeps the recordings' rates separate.
+        batch_size: windows per forward pass (default: the model's).
+    """
+    rate = float(neuron.sampling_rate)
+    _check_rates(model, rate)
+    if not neuron.recordings:
+        raise InputError(f"neuron {neuron.name} of {neuron.dataset} has no recording to evaluate")
+    window = model.preprocessing.window
+    half = window // 2
+    preds, traces = [], []
+    for rec in neuron.recordings:
+        # the same 60 Hz → 60 Hz FFT round trip as predict() (and as the published loader)
+        trace60 = resample(np.asarray(rec.trace, dtype=np.float64)[None, :], rate,
+                           model.preprocessing.sampling_rate)[0]
+        traces.append(trace60.astype(np.float32))
+        if len(rec) / rate >= MIN_DURATION_S:
+            res = model.predict(rec.trace, rate, spikes=False, stride=stride, batch_size=batch_size,
+                                progress=False)
+            preds.append(res.rate[0].astype(np.float64))
+        else:  # predict() refuses traces under MIN_DURATION_S; the read-out is the same
+            was_training = model.net.training
+            model.net.eval()
+            try:
+                with torch.inference_mode():
+                    preds.append(overlap_add_rate(model.net, trace60, window=window, stride=stride,
+                                                  batch_size=batch_size or 512,
+                                                  device=model.device).astype(np.float64))
+            finally:
+                model.net.train(was_training)
+    pred = np.concatenate(preds)
+    lengths = np.array([len(r) for r in neuron.recordings], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    total = int(lengths.sum())
+    if published_boundaries and len(neuron.recordings) > 1:
+        for k, (trace, start, n) in enumerate(zip(traces, starts, lengths)):
+            head, tail = _boundary_spill(model, trace, batch_size or 512)
+            if k > 0:  # outputs before this recording land on the previous ones' last samples
+                lo = int(start) - half
+                seg = head[max(0, -lo):]
+                pred[max(0, lo):int(start)] += seg / window
+            if k < len(lengths) - 1:  # outputs after it land on the next ones' first samples
+                hi = min(total, int(start + n) + len(tail))
+                pred[int(start + n):hi] += tail[:hi - int(start + n)] / window
+    sigma = model.preprocessing.smoothing_sigma_s
+    counts = estimate_spikes(pred, rate, sigma)
+    pred_events = spike_times(counts, rate)
+    offsets = starts / rate
+    true_events = np.concatenate([r.event_times + off for r, off in zip(neuron.recordings, offsets)])
+    true_rate = np.concatenate([r.rate for r in neuron.recordings])
+    return NeuronPrediction(pred_rate=pred, true_rate=true_rate, pred_events=pred_events,
+                            true_events=true_events, sampling_rate=rate)
+
+
+def _progress(progress: ProgressArg, total: int):
+    if progress is None or progress is False:
+        return None, None
+    if progress is True:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc="evaluating", unit="neuron")
+        return (lambda done, n, name: bar.update(1)), bar
+    if callable(progress):
+        return progress, None
+    raise InputError(f"progress={progress!r}: pass None, True (a tqdm bar) or a callable "
+                     "f(done, total, name)")
+
+
+def _as_dicts(table) -> list[dict]:
+    if hasattr(table, "to_dict"):  # pandas DataFrame
+        return table.to_dict("records")
+    return list(table)
+
+
+def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: int = 1,
+                   progress: ProgressArg = None, published_boundaries: bool = True) -> list[dict]:
+    """Benchmark metrics of ``model`` on every neuron of ``datasets``, as published.
+
+    Args:
+        model: a :class:`SpikeModel`.
+        datasets: loaded :class:`~ens2zoo.data.Dataset` objects (at the model's rate).
+        stride: window stride (1 = exact published read-out; larger is faster, approximate).
+        progress: None, True for a tqdm bar, or a callable ``f(done, total, "dataset/neuron")``.
+        published_boundaries: see :func:`neuron_prediction`.
+
+    Returns:
+        One dict per neuron with the keys :data:`COLUMNS`: ``dataset`` (folder name),
+        ``neuron`` (file name without ``.mat``), ``corr`` (%), ``vrd``, ``vpd``,
+        ``er50`` (%), ``error``, ``bias``.
+    """
+    total = sum(len(d.neurons) for d in datasets)
+    report, bar = _progress(progress, total)
+    rows: list[dict] = []
+    done = 0
+    try:
+        for dataset in datasets:
+            preds = []
+            for neuron in dataset.neurons:
+                preds.append(neuron_prediction(model, neuron, stride=stride,
+                                               published_boundaries=published_boundaries))
+                done += 1
+                if report is not None:
+                    report(done, total, f"{dataset.name}/{neuron.name}")
+            if not preds:
+                continue
+            table = _as_dicts(evaluate_many([p.pred_rate for p in preds], [p.true_rate for p in preds],
+                                            [p.pred_events for p in preds], [p.true_events for p in preds],
+                                            preds[0].sampling_rate))
+            for neuron, metrics in zip(dataset.neurons, table):
+                rows.append({"dataset": dataset.name, "neuron": neuron.name,
+                             **{c: float(metrics[c]) for c in METRIC_COLUMNS}})
+    finally:
+        if bar is not None:
+            bar.close()
+    return rows
+
+
+def _median(values: Iterable[float]) -> float:
+    vals = np.array([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
+    return float(np.median(vals)) if vals.size else float("nan")
+
+
+def summarize(rows: Sequence[Mapping]) -> list[dict]:
+    """Per-dataset medians (NaN values ignored) of the metric columns, in order of appearance.
+
+    Returns one dict per dataset with the keys :data:`SUMMARY_COLUMNS`
+    (``neurons`` = number of rows of that dataset).
+    """
+    groups: dict[str, list[Mapping]] = {}
+    for row in rows:
+        groups.setdefault(str(row["dataset"]), []).append(row)
+    out = []
+    for name, group in groups.items():
+        summary = {"dataset": name, "neurons": len(group)}
+        for col in METRIC_COLUMNS:
+            summary[col] = _median(float(r[col]) for r in group if col in r and r[col] not in ("", None))
+        out.append(summary)
+    return out
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        return "nan" if math.isnan(value) else repr(float(value))
+    return str(value)
+
+
+def write_csv(path: str | os.PathLike, rows: Sequence[Mapping], columns: Sequence[str] | None = None) -> None:
+    """Write ``rows`` as CSV with a header, atomically (a temporary file renamed into place).
+
+    Args:
+        path: the file to write.
+        rows: dicts; missing keys give empty cells.
+        columns: column order (default: :data:`COLUMNS` if the rows have them, else the
+            first row's keys).
+    """
+    if columns is None:
+        if not rows or all(c in rows[0] for c in COLUMNS):
+            columns = COLUMNS
+        else:
+            columns = list(rows[0])
+    with atomic_path(path) as tmp, open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([_cell(row.get(c)) for c in columns])
+
+
+def read_csv(path: str | os.PathLike) -> list[dict]:
+    """Rows of a CSV written by :func:`write_csv`; numeric cells become floats, empty cells None."""
+    out = []
+    with open(path, newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            parsed = {}
+            for key, value in row.items():
+                if value == "" or value is None:
+                    parsed[key] = None
+                    continue
+                try:
+                    parsed[key] = float(value) if key not in ("dataset", "neuron") else value
+                except ValueError:
+                    parsed[key] = value
+            out.append(parsed)
+    return out

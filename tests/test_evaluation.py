@@ -1,0 +1,254 @@
+"""Per-neuron benchmark evaluation, CSV output, and the ``evaluate`` / ``benchmark`` commands."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import ens2zoo
+from ens2zoo.cli import main
+from ens2zoo.data import load_dataset
+from ens2zoo.evaluation import (
+    COLUMNS,
+    evaluate_model,
+    neuron_prediction,
+    summarize,
+    write_csv,
+)
+from ens2zoo.lodo import dataset_number
+from ens2zoo.metrics import evaluate
+from ens2zoo.spikes import estimate_spikes, spike_times
+
+# two small DS03 neurons with several recordings each (recording boundaries matter)
+DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")
+DS05_FILES = ("CAttached_Cal520_pDp_190118_Fish1_cell2_mini.mat",)
+METRICS = ("corr", "vrd", "vpd", "er50", "error", "bias")
+
+
+def _link_dataset(root: Path, name: str, source: Path, files) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True)
+    for f in files:
+        (folder / f).symlink_to(source / f)
+    return folder
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """One torch thread: on a shared CPU, multi-threaded small convolutions crawl."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def small_root(tmp_path_factory, ground_truth_dir) -> Path:
+    """A ground-truth folder with DS03-x (2 neurons of DS03) and DS05-x (1 neuron of DS05)."""
+    root = tmp_path_factory.mktemp("gt")
+    _link_dataset(root, "DS03-x", next(ground_truth_dir.glob("DS03-*")), DS03_FILES)
+    _link_dataset(root, "DS05-x", next(ground_truth_dir.glob("DS05-*")), DS05_FILES)
+    return root
+
+
+@pytest.fixture(scope="module")
+def published_unet(reference_dir):
+    return ens2zoo.create("unet", weights=reference_dir / "ens2_exc_state_dict.pt")
+
+
+@pytest.fixture(scope="module")
+def ds03(small_root):
+    return load_dataset(small_root / "DS03-x")
+
+
+@pytest.fixture(scope="module")
+def ds03_rows(published_unet, ds03):
+    return evaluate_model(published_unet, [ds03])
+
+
+def _published_style(model, neuron):
+    """Independent re-implementation of the published read-out of one neuron.
+
+    All windows of all recordings (each zero-padded by half a window) are stacked
+    and overlap-added as one sequence; spikes are estimated on the concatenation.
+    """
+    window, half = 96, 48
+    segs = []
+    for rec in neuron.recordings:
+        padded = np.concatenate([np.zeros(half, np.float32), rec.trace.astype(np.float32),
+                                 np.zeros(half, np.float32)])
+        segs.append(np.stack([padded[t:t + window] for t in range(len(rec))]))
+    windows = np.concatenate(segs)
+    model.net.eval()
+    with torch.no_grad():
+        out = np.concatenate([model.net(torch.from_numpy(windows[i:i + 4096])).double().numpy()
+                              for i in range(0, len(windows), 4096)])
+    n = len(windows)
+    acc = np.zeros(n + window - 1)
+    for i in range(n):
+        acc[i:i + window] += out[i]
+    pred_rate = acc[half:half + n] / window
+    true_rate = np.concatenate([r.rate for r in neuron.recordings])
+    pred_events = spike_times(estimate_spikes(pred_rate, 60.0), 60.0)
+    true_events, elapsed = [], 0.0
+    for rec in neuron.recordings:
+        true_events.append(rec.event_times + elapsed)
+        elapsed += len(rec) / 60.0
+    return pred_rate, true_rate, pred_events, np.concatenate(true_events)
+
+
+def test_rows_have_the_columns_and_sane_values(ds03_rows, ds03):
+    assert len(ds03_rows) == len(ds03.neurons) == 2
+    for row, neuron in zip(ds03_rows, ds03.neurons):
+        assert tuple(row) == COLUMNS
+        assert row["dataset"] == "DS03-x"
+        assert row["neuron"] == neuron.name
+        assert -100 < row["corr"] <= 100
+        assert 0 <= row["er50"] <= 100
+        assert row["vrd"] > 0 and row["vpd"] >= 0
+    assert len(ds03.neurons[0].recordings) > 1  # boundaries are exercised
+
+
+def test_metrics_equal_an_independent_published_recomputation(ds03_rows, ds03, published_unet):
+    for row, neuron in zip(ds03_rows, ds03.neurons):
+        pred_rate, true_rate, pred_events, true_events = _published_style(published_unet, neuron)
+        assert true_events.size == sum(int(r.spikes.sum()) for r in neuron.recordings)
+        expected = evaluate(pred_rate, true_rate, pred_events, true_events, 60.0)
+        for col in METRICS:
+            assert row[col] == pytest.approx(expected[col], rel=1e-5, abs=1e-6), col
+        # the library's own arrays agree with the independent ones
+        got = neuron_prediction(published_unet, neuron)
+        np.testing.assert_allclose(got.pred_rate, pred_rate, rtol=1e-5, atol=1e-7)
+        np.testing.assert_array_equal(got.true_rate, true_rate)
+        np.testing.assert_allclose(got.pred_events, pred_events)
+        np.testing.assert_allclose(got.true_events, true_events)
+
+
+def test_summarize_gives_medians(ds03_rows):
+    extra = dict(ds03_rows[0], dataset="DS99-y")
+    summary = summarize([*ds03_rows, extra])
+    assert [s["dataset"] for s in summary] == ["DS03-x", "DS99-y"]
+    assert summary[0]["neurons"] == 2 and summary[1]["neurons"] == 1
+    for col in METRICS:
+        assert summary[0][col] == pytest.approx(np.median([r[col] for r in ds03_rows]))
+        assert summary[1][col] == pytest.approx(extra[col])
+
+
+class _Exploding(Mapping):
+    def __getitem__(self, key):
+        raise RuntimeError("boom")
+
+    def __iter__(self):
+        return iter(COLUMNS)
+
+    def __len__(self):
+        return len(COLUMNS)
+
+    def get(self, key, default=None):
+        raise RuntimeError("boom")
+
+
+def test_write_csv_is_atomic_with_header(ds03_rows, tmp_path):
+    path = tmp_path / "metrics.csv"
+    write_csv(path, ds03_rows)
+    with open(path, newline="") as fh:
+        table = list(csv.reader(fh))
+    assert tuple(table[0]) == COLUMNS
+    assert len(table) == 1 + len(ds03_rows)
+    assert float(table[1][2]) == pytest.approx(ds03_rows[0]["corr"])
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError):
+        write_csv(path, [ds03_rows[0], _Exploding()])
+    assert path.read_bytes() == before  # an interrupted write leaves the old file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]  # no temporary left
+
+
+def test_dataset_number():
+    assert dataset_number("DS09") == 9
+    assert dataset_number("ds5") == 5
+    assert dataset_number("DS21-jGECO1a-m-V1") == 21
+    with pytest.raises(ens2zoo.InputError):
+        dataset_number("V1")
+
+
+@pytest.fixture(scope="module")
+def mlp_weights(tmp_path_factory) -> Path:
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp("w") / "mlp.safetensors"
+    ens2zoo.create("mlp").save(path)
+    return path
+
+
+def test_cli_evaluate_writes_the_table(small_root, mlp_weights, tmp_path, capsys):
+    out = tmp_path / "metrics.csv"
+    rc = main(["evaluate", "--arch", "mlp", "--weights", str(mlp_weights), "--data", str(small_root),
+               "--datasets", "DS03*", "-o", str(out)])
+    assert rc == 0
+    with open(out, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == COLUMNS
+    assert [r["dataset"] for r in rows] == ["DS03-x", "DS03-x"]
+    assert [r["neuron"] for r in rows] == [Path(f).stem for f in DS03_FILES]
+    assert "DS03-x" in capsys.readouterr().out
+
+
+def test_cli_evaluate_refuses_a_non_csv_output(small_root, mlp_weights, tmp_path):
+    out = tmp_path / "metrics.txt"
+    assert main(["evaluate", "--arch", "mlp", "--weights", str(mlp_weights), "--data", str(small_root),
+                 "-o", str(out)]) == 2
+    assert not out.exists()
+
+
+def _published_medians(reference_dir, number):
+    with open(reference_dir / "published_lodo_metrics.csv", newline="") as fh:
+        rows = [r for r in csv.DictReader(fh) if float(r["dset"]) == number]
+    return len(rows), {m: float(np.median([float(r[m]) for r in rows])) for m in ("corr", "er50", "vpd")}
+
+
+def test_cli_benchmark_end_to_end_and_resume(small_root, reference_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ENS2ZOO_SHARED", str(reference_dir.parent))
+    out = tmp_path / "results"
+    args = ["benchmark", "--arch", "mlp", "--lodo", "DS05", "--data", str(small_root),
+            "--training-datasets", "DS03*", "--max-iter", "3", "--patience", "3", "--batch-size", "64",
+            "--log-every", "0", "--seed", "1", "-o", str(out)]
+    assert main(args) == 0
+    weights = out / "mlp_lodo_DS05.safetensors"
+    per_neuron = out / "mlp_lodo_DS05.csv"
+    assert weights.is_file() and per_neuron.is_file()
+    assert not Path(f"{weights}.ckpt.safetensors").exists()
+    with open(per_neuron, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == COLUMNS and len(rows) == len(DS05_FILES)
+    assert rows[0]["dataset"] == "DS05-x"
+    with open(out / "summary.csv", newline="") as fh:
+        summary = list(csv.DictReader(fh))
+    assert len(summary) == 1
+    s = summary[0]
+    assert s["dataset"] == "DS05" and int(s["neurons"]) == 1
+    assert float(s["corr"]) == pytest.approx(float(rows[0]["corr"]))
+    n_pub, pub = _published_medians(reference_dir, 5)
+    assert int(s["published_neurons"]) == n_pub == 5
+    for m in ("corr", "er50", "vpd"):
+        assert float(s[f"published_{m}"]) == pytest.approx(pub[m])
+    assert "DS05" in capsys.readouterr().out
+
+    # a second run reuses the weights and the table; without the published CSV its columns are empty
+    mtime = weights.stat().st_mtime_ns
+    monkeypatch.setenv("ENS2ZOO_SHARED", str(tmp_path / "nowhere"))
+    assert main(args) == 0
+    assert weights.stat().st_mtime_ns == mtime
+    text = capsys.readouterr().out
+    assert "not retraining" in text and "not re-evaluating" in text
+    with open(out / "summary.csv", newline="") as fh:
+        s2 = next(csv.DictReader(fh))
+    assert s2["published_corr"] == "" and s2["published_neurons"] == ""
+    assert float(s2["corr"]) == pytest.approx(float(s["corr"]))
+    assert not math.isnan(float(s2["corr"])) or math.isnan(float(s["corr"]))
+    assert os.listdir(out) and not [p for p in os.listdir(out) if ".part" in p]

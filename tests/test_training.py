@@ -1,0 +1,83 @@
+"""The training interface: determinism, resume, losses, every architecture."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import ens2zoo
+from ens2zoo.training import get_loss, list_losses
+
+
+@pytest.fixture(scope="module")
+def windows(ground_truth_dir):
+    from ens2zoo.data import TrainingWindows, load_neuron
+
+    files = sorted((next(ground_truth_dir.glob("DS05-*"))).glob("*.mat"))[:1]
+    return TrainingWindows([load_neuron(f) for f in files])
+
+
+def _weights(model):
+    return {k: v.clone() for k, v in model.net.state_dict().items()}
+
+
+@pytest.mark.parametrize("arch", ["unet", "mlp", "cnn", "lstm"])
+def test_every_architecture_trains(windows, arch):
+    hp = {"hidden": 8} if arch == "lstm" else {}
+    model = ens2zoo.create(arch, **hp).fit(windows, max_iter=4, batch_size=32, seed=1)
+    report = model.training_report
+    assert report.iterations == 4 and np.isfinite(report.best_loss)
+    assert len(report.losses) == 4 and report.best_loss == min(report.losses)
+    out = model.predict(np.random.default_rng(0).normal(0, 0.1, 300), frame_rate=30.0)
+    assert out.rate.shape == (1, 600) and (out.rate >= 0).all()
+
+
+def test_same_seed_same_weights_bit_identical(windows):
+    a = ens2zoo.create("unet", features=3).fit(windows, max_iter=5, batch_size=16, seed=7)
+    b = ens2zoo.create("unet", features=3).fit(windows, max_iter=5, batch_size=16, seed=7)
+    c = ens2zoo.create("unet", features=3).fit(windows, max_iter=5, batch_size=16, seed=8)
+    wa, wb, wc = _weights(a), _weights(b), _weights(c)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+    assert not all(torch.equal(wa[k], wc[k]) for k in wa)
+
+
+def test_resume_equals_uninterrupted(windows, tmp_path):
+    ckpt = tmp_path / "run.ckpt.safetensors"
+    full = ens2zoo.create("mlp").fit(windows, max_iter=10, batch_size=16, seed=3)
+    first = ens2zoo.create("mlp")
+    first.fit(windows, max_iter=6, batch_size=16, seed=3, checkpoint=ckpt, checkpoint_every=3)
+    # a "crash" after iteration 6: continue from the checkpoint to 10
+    resumed = ens2zoo.create("mlp").fit(windows, max_iter=10, batch_size=16, seed=3, checkpoint=ckpt,
+                                        checkpoint_every=3, resume=True)
+    assert resumed.training_report.losses == full.training_report.losses
+    wf, wr = _weights(full), _weights(resumed)
+    assert all(torch.equal(wf[k], wr[k]) for k in wf)
+
+
+def test_early_stopping_keeps_the_best_state(windows):
+    model = ens2zoo.create("mlp").fit(windows, max_iter=200, patience=3, batch_size=8, seed=0, lr=0.05)
+    report = model.training_report
+    assert report.stopped_early
+    assert report.iterations - report.best_iteration == 3
+
+
+def test_losses_by_name():
+    assert {"mse", "eucd", "corr"} <= set(list_losses())
+    pred = torch.tensor([[0.0, 1.0, 2.0]])
+    rate = torch.tensor([[0.0, 1.0, 2.0]])
+    spikes = torch.tensor([[0.0, 1.0, 1.0]])
+    assert get_loss("mse")(pred, rate, spikes).item() == 0
+    assert get_loss("corr")(pred, rate, spikes).item() == pytest.approx(-1.0)
+    assert get_loss("eucd")(pred + 1, rate, spikes).item() == pytest.approx(np.sqrt(3 / 0.025 / 2))
+    with pytest.raises(ens2zoo.UnknownNameError, match="unknown loss 'l1'"):
+        get_loss("l1")
+
+
+def test_saved_weights_round_trip(windows, tmp_path):
+    model = ens2zoo.create("cnn").fit(windows, max_iter=2, batch_size=8)
+    sha = model.save(tmp_path / "cnn.safetensors")
+    again = ens2zoo.create("cnn", weights=tmp_path / "cnn.safetensors")
+    assert again.sha256 == sha
+    x = np.random.default_rng(0).normal(0, 0.1, 120)
+    np.testing.assert_array_equal(model.predict(x, 30.0).rate, again.predict(x, 30.0).rate)
