@@ -10,6 +10,11 @@ Windows are strided views of the padded trace (never an N×W copy); they are
 evaluated in batches, and the overlap-add is one ``fold`` per batch, in float64
 as published.  Memory is bounded by the batch, whatever the trace length.
 
+On the CPU, batches run concurrently on a pool of threads with one intra-op
+torch thread each (:func:`cpu_batch_pool`): the U-Net's small convolutions
+parallelise poorly inside one operation, and whole batches side by side are
+1.3–2× faster on two cores than torch's intra-op threads.
+
 With ``stride`` s > 1 only every s-th window (and the last) is evaluated; each
 position's sum is rescaled by (windows covering it at stride 1) / (windows
 covering it that were evaluated), i.e. the available overlaps are averaged.
@@ -17,7 +22,10 @@ covering it that were evaluated), i.e. the available overlaps are averaged.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -33,6 +41,39 @@ GPU_BATCH = 16384
 
 def default_batch_size(device: torch.device) -> int:
     return GPU_BATCH if device.type == "cuda" else CPU_BATCH
+
+
+@contextlib.contextmanager
+def cpu_batch_pool(device: torch.device) -> Iterator[Executor | None]:
+    """A pool running one batch per CPU thread (None on GPUs or with one thread).
+
+    torch's intra-op threads are set to 1 inside the block and restored after it.
+    """
+    threads = torch.get_num_threads()
+    if device.type != "cpu" or threads < 2:
+        yield None
+        return
+    torch.set_num_threads(1)
+    try:
+        with ThreadPoolExecutor(threads, thread_name_prefix="ens2zoo-batch") as pool:
+            yield pool
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _in_order(fn: Callable, tasks: list, pool: Executor | None) -> Iterator:
+    """``map(fn, tasks)`` on ``pool``, in order, with at most 2 × workers tasks in flight."""
+    if pool is None:
+        yield from map(fn, tasks)
+        return
+    pending: deque = deque()
+    limit = 2 * getattr(pool, "_max_workers", 2)
+    for task in tasks:
+        pending.append(pool.submit(fn, task))
+        if len(pending) >= limit:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def window_starts(n_samples: int, stride: int) -> np.ndarray:
@@ -60,6 +101,7 @@ def overlap_add_rate(
     batch_size: int = CPU_BATCH,
     device: torch.device | str = "cpu",
     on_batch: Callable[[int], None] | None = None,
+    pool: Executor | None = None,
 ) -> np.ndarray:
     """Spike rate (float32, per sample) of one trace by windowed evaluation and overlap-add.
 
@@ -68,6 +110,7 @@ def overlap_add_rate(
         trace: (T,) samples at the model's sampling rate.
         stride: evaluate every ``stride``-th window (1 = exact, as published).
         on_batch: called with the number of windows after each batch (progress).
+        pool: evaluate batches concurrently on this executor (see :func:`cpu_batch_pool`).
     """
     device = torch.device(device)
     n = int(trace.shape[0])
@@ -79,12 +122,19 @@ def overlap_add_rate(
     buffer = torch.zeros(n + window - 1, dtype=torch.float64, device=device)
     starts = window_starts(n, stride)
     starts_t = torch.from_numpy(starts).to(device)
-    for b0 in range(0, len(starts), batch_size):
+
+    def evaluate(b0: int) -> torch.Tensor:
         idx = starts_t[b0:b0 + batch_size]
-        first, last = int(starts[b0]), int(starts[min(b0 + batch_size, len(starts)) - 1])
+        first, last = int(starts[b0]), int(starts[b0 + len(idx) - 1])
         batch = windows[idx] if stride > 1 else windows[first:last + 1].contiguous()
-        out = net(batch).to(torch.float64)
-        span = last - first + window
+        with torch.inference_mode():
+            return net(batch).to(torch.float64)
+
+    offsets = list(range(0, len(starts), batch_size))
+    for b0, out in zip(offsets, _in_order(evaluate, offsets, pool)):
+        idx = starts_t[b0:b0 + batch_size]
+        first = int(starts[b0])
+        span = out.shape[0] - 1 + window
         if stride == 1:
             folded = F.fold(out.T.unsqueeze(0), output_size=(1, span), kernel_size=(1, window))
             buffer[first:first + span] += folded.reshape(-1)

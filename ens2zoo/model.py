@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from ens2zoo.devices import resolve_device
 from ens2zoo.errors import InputError
-from ens2zoo.inference import default_batch_size, overlap_add_rate, window_starts
+from ens2zoo.inference import cpu_batch_pool, default_batch_size, overlap_add_rate, window_starts
 from ens2zoo.preprocessing import check_traces, resample
 from ens2zoo.registry import Preprocessing
 from ens2zoo.result import SpikeResult
@@ -121,11 +121,11 @@ class SpikeModel:
         self.net.to(dev).eval()
         rate = np.empty((n, length), dtype=np.float32)
         try:
-            with torch.inference_mode(), tqdm(total=total, disable=not show, unit="win",
-                                              desc=f"{self.name} inference") as bar:
+            with torch.inference_mode(), cpu_batch_pool(dev) as pool, \
+                    tqdm(total=total, disable=not show, unit="win", desc=f"{self.name} inference") as bar:
                 for i in range(n):
                     rate[i] = overlap_add_rate(self.net, traces60[i], window=window, stride=stride,
-                                               batch_size=batch, device=dev, on_batch=bar.update)
+                                               batch_size=batch, device=dev, on_batch=bar.update, pool=pool)
         finally:
             self.net.train(was_training)
             self.net.to(self.device)
