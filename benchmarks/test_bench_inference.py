@@ -18,6 +18,7 @@ import torch
 
 import ens2zoo
 from ens2zoo.simulate import simulate_recording
+
 from reference_ens2 import estimate_spikes, load_published, published_pipeline, resample_to_60hz
 
 FRAME_RATE = 30.0

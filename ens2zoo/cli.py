@@ -127,7 +127,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from ens2zoo import __version__
 
-    parser = argparse.ArgumentParser(prog="ens2zoo", description="Spike inference from calcium imaging (ENS² model zoo)")
+    parser = argparse.ArgumentParser(prog="ens2zoo",
+                                     description="Spike inference from calcium imaging (ENS² model zoo)")
     parser.add_argument("--version", action="version", version=f"ens2zoo {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True)

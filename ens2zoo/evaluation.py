@@ -46,9 +46,8 @@ import torch
 
 from ens2zoo.atomic import atomic_path
 from ens2zoo.data import Dataset, Neuron
-from ens2zoo.defaults import MIN_DURATION_S
 from ens2zoo.errors import InputError
-from ens2zoo.inference import overlap_add_rate
+from ens2zoo.inference import cpu_batch_pool, default_batch_size, overlap_add_sum
 from ens2zoo.metrics import COLUMNS as METRIC_COLUMNS
 from ens2zoo.metrics import evaluate_many
 from ens2zoo.model import SpikeModel
@@ -92,36 +91,6 @@ def _check_rates(model: SpikeModel, sampling_rate: float) -> None:
                          f"sampling_rate={model.preprocessing.sampling_rate:g}")
 
 
-def _boundary_spill(model: SpikeModel, trace: np.ndarray, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sums of the window outputs that fall before (head) and after (tail) a recording.
-
-    Window j (0 … n−1) of the zero-padded trace covers positions j − half … j − half + W − 1.
-    Returns ``head`` (positions −half … −1) and ``tail`` (n … n + W − half − 2), float64,
-    not yet divided by W.
-    """
-    window = model.preprocessing.window
-    half = window // 2
-    n = int(trace.shape[0])
-    js = np.union1d(np.arange(0, min(half, n)), np.arange(max(0, n - (window - 1 - half)), n))
-    padded = np.zeros(n + window, dtype=np.float32)
-    padded[half:half + n] = trace
-    buf = np.zeros(n + window - 1, dtype=np.float64)
-    net = model.net
-    was_training = net.training
-    net.eval()
-    try:
-        with torch.inference_mode():
-            for b0 in range(0, len(js), batch_size):
-                idx = js[b0:b0 + batch_size]
-                batch = torch.from_numpy(np.stack([padded[j:j + window] for j in idx])).to(model.device)
-                out = net(batch).to(torch.float64).cpu().numpy()
-                for j, row in zip(idx, out):
-                    buf[j:j + window] += row
-    finally:
-        net.train(was_training)
-    return buf[:half], buf[half + n:]
-
-
 def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
                       published_boundaries: bool = True, batch_size: int | None = None) -> NeuronPrediction:
     """Predicted and true rates and events of one neuron, concatenated over its recordings.
@@ -129,9 +98,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     Args:
         model: the model to score.
         neuron: a :class:`~ens2zoo.data.Neuron` at the model's sampling rate.
-        stride: window stride of :meth:`SpikeModel.predict` (1 = exact, as published).
-            The few windows that reach across a recording boundary are always
-            evaluated exactly.
+        stride: window stride (1 = exact, as published).
         published_boundaries: add the window outputs that fall outside a recording
             to its neighbours, as the published benchmark does (see the module
             docstring); False keeps the recordings' rates separate.
@@ -143,40 +110,26 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
         raise InputError(f"neuron {neuron.name} of {neuron.dataset} has no recording to evaluate")
     window = model.preprocessing.window
     half = window // 2
-    preds, traces = [], []
-    for rec in neuron.recordings:
-        # the same 60 Hz → 60 Hz FFT round trip as predict() (and as the published loader)
-        trace60 = resample(np.asarray(rec.trace, dtype=np.float64)[None, :], rate,
-                           model.preprocessing.sampling_rate)[0]
-        traces.append(trace60.astype(np.float32))
-        if len(rec) / rate >= MIN_DURATION_S:
-            res = model.predict(rec.trace, rate, spikes=False, stride=stride, batch_size=batch_size,
-                                progress=False)
-            preds.append(res.rate[0].astype(np.float64))
-        else:  # predict() refuses traces under MIN_DURATION_S; the read-out is the same
-            was_training = model.net.training
-            model.net.eval()
-            try:
-                with torch.inference_mode():
-                    preds.append(overlap_add_rate(model.net, trace60, window=window, stride=stride,
-                                                  batch_size=batch_size or 512,
-                                                  device=model.device).astype(np.float64))
-            finally:
-                model.net.train(was_training)
-    pred = np.concatenate(preds)
     lengths = np.array([len(r) for r in neuron.recordings], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     total = int(lengths.sum())
-    if published_boundaries and len(neuron.recordings) > 1:
-        for k, (trace, start, n) in enumerate(zip(traces, starts, lengths)):
-            head, tail = _boundary_spill(model, trace, batch_size or 512)
-            if k > 0:  # outputs before this recording land on the previous ones' last samples
-                lo = int(start) - half
-                seg = head[max(0, -lo):]
-                pred[max(0, lo):int(start)] += seg / window
-            if k < len(lengths) - 1:  # outputs after it land on the next ones' first samples
-                hi = min(total, int(start + n) + len(tail))
-                pred[int(start + n):hi] += tail[:hi - int(start + n)] / window
+    # position i of `summed` is concatenated sample i − half; each recording's
+    # overlap-added outputs, spill-over included, land on their own positions
+    summed = np.zeros(total + window - 1)
+    model.net.eval()
+    dev = model.device
+    with torch.inference_mode(), cpu_batch_pool(dev) as pool:
+        for rec, start, n in zip(neuron.recordings, starts, lengths):
+            # the same 60 Hz → 60 Hz FFT round trip as predict() (and as the published loader)
+            trace60 = resample(np.asarray(rec.trace, dtype=np.float64)[None, :], rate,
+                               model.preprocessing.sampling_rate)[0]
+            part = overlap_add_sum(model.net, trace60, window=window, stride=stride, device=dev, pool=pool,
+                                   batch_size=batch_size or default_batch_size(dev))
+            if not published_boundaries:
+                part[:half] = 0
+                part[half + n:] = 0
+            summed[start:start + n + window - 1] += part
+    pred = summed[half:half + total] / window
     sigma = model.preprocessing.smoothing_sigma_s
     counts = estimate_spikes(pred, rate, sigma)
     pred_events = spike_times(counts, rate)

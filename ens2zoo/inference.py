@@ -92,7 +92,7 @@ def _coverage(starts: np.ndarray, length: int, window: int) -> np.ndarray:
     return np.cumsum(delta)[:length]
 
 
-def overlap_add_rate(
+def overlap_add_sum(
     net: Callable[[torch.Tensor], torch.Tensor],
     trace: np.ndarray,
     *,
@@ -103,7 +103,13 @@ def overlap_add_rate(
     on_batch: Callable[[int], None] | None = None,
     pool: Executor | None = None,
 ) -> np.ndarray:
-    """Spike rate (float32, per sample) of one trace by windowed evaluation and overlap-add.
+    """Overlap-added window outputs of one trace, not yet cropped or divided by the window.
+
+    Returns a float64 array of ``T + window − 1`` positions; entry i holds the sum
+    of the outputs of every window covering trace sample ``i − window//2`` (so the
+    first and last ``window//2`` entries are outputs that fall outside the trace).
+    With ``stride`` > 1 each entry is rescaled to the number of windows covering
+    it at stride 1.
 
     Args:
         net: maps a (B, window) float32 batch to (B, window) rates.
@@ -142,9 +148,19 @@ def overlap_add_rate(
             buffer.index_add_(0, (idx[:, None] + torch.arange(window, device=device)).reshape(-1), out.reshape(-1))
         if on_batch is not None:
             on_batch(len(idx))
-    rate = buffer[half:half + n].cpu().numpy()
+    total = buffer.cpu().numpy()
     if stride > 1:
-        full = _coverage(np.arange(n), n + window - 1, window)[half:half + n]
-        used = _coverage(starts, n + window - 1, window)[half:half + n]
-        rate = rate * (full / used)
-    return (rate / window).astype(np.float32)
+        total *= _coverage(np.arange(n), n + window - 1, window) / _coverage(starts, n + window - 1, window)
+    return total
+
+
+def overlap_add_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray, *,
+                     window: int = WINDOW, **kwargs) -> np.ndarray:
+    """Spike rate (float32, spikes per sample) of one trace: the published read-out.
+
+    The overlap-added outputs at the trace's own samples, divided by ``window``;
+    keyword arguments are those of :func:`overlap_add_sum`.
+    """
+    half = window // 2
+    n = int(trace.shape[0])
+    return (overlap_add_sum(net, trace, window=window, **kwargs)[half:half + n] / window).astype(np.float32)

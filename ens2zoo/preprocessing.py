@@ -65,7 +65,8 @@ def check_traces(traces: object, frame_rate: float, *, nan: str = "raise") -> tu
         raise InputError(f"traces must be 1-D (frames) or 2-D (neurons × frames), got shape {array.shape}: "
                          "reshape or select one plane")
     if array.size == 0:
-        raise InputError(f"traces are empty (shape {array.shape}): give at least one neuron and {MIN_DURATION_S:g} s of frames")
+        raise InputError(f"traces are empty (shape {array.shape}): give at least one neuron and "
+                         f"{MIN_DURATION_S:g} s of frames")
     duration = array.shape[1] / frame_rate
     if duration < MIN_DURATION_S:
         raise InputError(f"traces last {duration:.3g} s ({array.shape[1]} frames at {frame_rate:g} Hz), shorter than "
@@ -83,7 +84,7 @@ def check_traces(traces: object, frame_rate: float, *, nan: str = "raise") -> tu
 
 def resampled_length(n_frames: int, frame_rate: float, sampling_rate: float = SAMPLING_RATE) -> int:
     """Number of samples at ``sampling_rate`` for ``n_frames`` at ``frame_rate`` (as published: round)."""
-    return int(round(n_frames * sampling_rate / frame_rate))
+    return round(n_frames * sampling_rate / frame_rate)
 
 
 def resample(traces: np.ndarray, frame_rate: float, sampling_rate: float = SAMPLING_RATE) -> np.ndarray:

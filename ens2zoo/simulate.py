@@ -44,7 +44,7 @@ def simulate_recording(n_neurons: int = 5, duration_s: float = 120.0, frame_rate
     if tau_rise <= 0 or tau_decay <= tau_rise:
         raise ValueError("need 0 < tau_rise < tau_decay")
     rng = np.random.default_rng(seed)
-    n_frames = int(round(duration_s * frame_rate))
+    n_frames = round(duration_s * frame_rate)
     frame_times = np.arange(1, n_frames + 1) / frame_rate
     t_peak = np.log(tau_decay / tau_rise) * tau_rise * tau_decay / (tau_decay - tau_rise)
     peak = np.exp(-t_peak / tau_decay) - np.exp(-t_peak / tau_rise)
@@ -53,10 +53,12 @@ def simulate_recording(n_neurons: int = 5, duration_s: float = 120.0, frame_rate
     for i in range(n_neurons):
         onsets = np.sort(rng.uniform(0, duration_s, rng.poisson(firing_rate * duration_s)))
         sizes = 1 + rng.poisson(max(mean_burst - 1.0, 0.0), onsets.size)
-        spikes = np.concatenate([t + 0.008 * np.arange(k) for t, k in zip(onsets, sizes)]) if onsets.size else np.zeros(0)
+        bursts = [t + 0.008 * np.arange(k) for t, k in zip(onsets, sizes)]
+        spikes = np.concatenate(bursts) if bursts else np.zeros(0)
         spikes = np.sort(spikes[spikes < duration_s])
         lag = frame_times[None, :] - spikes[:, None]
-        kernel = np.where(lag >= 0, np.exp(-np.clip(lag, 0, None) / tau_decay) - np.exp(-np.clip(lag, 0, None) / tau_rise), 0.0)
+        after = np.clip(lag, 0, None)
+        kernel = np.where(lag >= 0, np.exp(-after / tau_decay) - np.exp(-after / tau_rise), 0.0)
         dff[i] = amplitude / peak * kernel.sum(axis=0) + rng.normal(0, noise, n_frames)
         trains.append(spikes)
     params = dict(n_neurons=n_neurons, duration_s=duration_s, frame_rate=frame_rate, firing_rate=firing_rate,

@@ -71,7 +71,7 @@ def load_published(path) -> PublishedUNet:
 def resample_to_60hz(trace: np.ndarray, frame_rate: float) -> np.ndarray:
     n = trace.shape[0]
     t = np.arange(1, n + 1) / frame_rate
-    resampled, _ = scipy.signal.resample(trace, int(round(n * SAMPLING_RATE / frame_rate)), t)
+    resampled, _ = scipy.signal.resample(trace, round(n * SAMPLING_RATE / frame_rate), t)
     return resampled
 
 

@@ -8,6 +8,7 @@ import torch
 
 from ens2zoo.architectures import UNet
 from ens2zoo.inference import overlap_add_rate, window_starts
+
 from reference_ens2 import predict_rate
 
 

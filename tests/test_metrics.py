@@ -10,7 +10,6 @@ import warnings
 
 import numpy as np
 import pytest
-from reference_metrics import er_reference, vp_reference
 
 from ens2zoo.errors import InputError
 from ens2zoo.metrics import (
@@ -24,6 +23,8 @@ from ens2zoo.metrics import (
     van_rossum_trains,
     victor_purpura,
 )
+
+from reference_metrics import er_reference, vp_reference
 
 # --------------------------------------------------------------------------- reference
 

@@ -9,6 +9,7 @@ import torch
 
 import ens2zoo
 from ens2zoo.architectures.unet import UNet
+
 from reference_ens2 import load_published
 
 

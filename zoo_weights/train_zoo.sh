@@ -4,6 +4,7 @@ set -euo pipefail
 GT=${ENS2ZOO_SHARED:-../shared}/ground_truth
 train() {  # name arch datasets [extra args]
   local name=$1 arch=$2 ds=$3; shift 3
+  if [ -f "zoo_weights/$name.safetensors" ] && [ -z "${RETRAIN:-}" ]; then echo "$name exists (RETRAIN=1 to redo)"; return; fi
   .venv/bin/ens2zoo train --arch "$arch" --data "$GT" --datasets "$ds" --loss-window 100 \
     -o "zoo_weights/$name.safetensors" --zoo-name "$name" --threads "${THREADS:-1}" "$@" > "runs/train_$name.log" 2>&1
 }

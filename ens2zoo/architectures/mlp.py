@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import torch
 from torch import nn
 
@@ -20,7 +22,7 @@ class MLP(nn.Module):
         self.window = window
         sizes = [window, 2 * width, 4 * width, 4 * width, 2 * width]
         layers: list[nn.Module] = []
-        for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
             if i >= 3:  # dropout before the last two layers, as published
                 layers.append(nn.Dropout(dropout))
             layers += [nn.Linear(n_in, n_out), nn.LeakyReLU(0.2)]

@@ -24,7 +24,6 @@ from pathlib import Path
 import numpy as np
 
 from ens2zoo.atomic import atomic_path
-
 from ens2zoo.data.neuron import Neuron
 from ens2zoo.data.recording import Recording
 from ens2zoo.defaults import SMOOTHING_SIGMA_S, WINDOW
