@@ -12,15 +12,11 @@ its value against ours.
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from ens2zoo.metrics import error_rate, evaluate, evaluate_many, victor_purpura
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from reference_metrics import er_reference, vp_reference
 
 RATE_HZ = 5.0

@@ -1,0 +1,42 @@
+"""Fixtures locating ``../shared`` (reference data, ground truth).
+
+The folder is found through ``ENS2ZOO_SHARED`` (default: ``../shared`` beside the
+repository).  Where it is absent, tests that need it are skipped with a reason;
+under CI (``CI=true``) its absence is an error, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_root() -> Path:
+    return Path(os.environ.get("ENS2ZOO_SHARED", REPO_ROOT.parent / "shared")).resolve()
+
+
+def _require(sub: str) -> Path:
+    path = shared_root() / sub
+    if not path.exists():
+        msg = (f"{path} is absent: set ENS2ZOO_SHARED to the folder holding "
+               "ens2_reference/ and ground_truth/")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg + " (CI must not skip reference tests)")
+        pytest.skip(msg)
+    return path
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """``$ENS2ZOO_SHARED/ens2_reference``: published weights and outputs."""
+    return _require("ens2_reference")
+
+
+@pytest.fixture(scope="session")
+def ground_truth_dir() -> Path:
+    """``$ENS2ZOO_SHARED/ground_truth``: the CASCADE-format ground-truth database."""
+    return _require("ground_truth")
