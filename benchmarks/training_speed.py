@@ -1,0 +1,46 @@
+"""Seconds per training iteration (batch of 1,024 windows) for each architecture.
+
+    .venv/bin/python benchmarks/training_speed.py [--iterations 20] [--threads 2]
+
+Data: the DS09 ground-truth dataset (any dataset gives the same cost per
+iteration).  Prints a Markdown table with the projected time of a full
+5,000-iteration training.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import torch
+
+import ens2zoo
+from ens2zoo.data import TrainingWindows, find_datasets, load_dataset
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--iterations", type=int, default=20)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--archs", default="unet,mlp,cnn,lstm")
+    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--shared", default=os.environ.get("ENS2ZOO_SHARED", "../shared"))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    folder = find_datasets(Path(args.shared) / "ground_truth", "DS09*")[0]
+    windows = TrainingWindows([load_dataset(folder)])
+    print("| architecture | threads | batch | s/iteration | 5,000 iterations |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for arch in args.archs.split(","):
+        model = ens2zoo.create(arch)
+        model.fit(windows, max_iter=2, batch_size=args.batch_size)  # warm-up
+        start = time.perf_counter()
+        model.fit(windows, max_iter=args.iterations, batch_size=args.batch_size)
+        per = (time.perf_counter() - start) / args.iterations
+        print(f"| {arch} | {args.threads} | {args.batch_size} | {per:.3f} | {per * 5000 / 60:.1f} min |")
+
+
+if __name__ == "__main__":
+    main()
