@@ -73,7 +73,8 @@ def _summary(result, elapsed: float, out: Path | None) -> str:
 def _cmd_predict(args: argparse.Namespace) -> int:
     from ens2zoo.io import read_traces, write_results
 
-    out = Path(args.output or Path(args.input).with_suffix("").name + ".ens2zoo.npz")
+    source = Path(args.input)
+    out = Path(args.output) if args.output else source.with_name(source.stem + ".ens2zoo.npz")
     if out.suffix.lower() not in (".npz", ".mat", ".h5", ".hdf5"):
         from ens2zoo.errors import InputError
 
@@ -140,7 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-rate", type=float, help="imaging frame rate in Hz (required)")
     p.add_argument("--key", help="array / variable / dataset path inside .npz, .mat or .h5")
     p.add_argument("--transpose", action="store_true", help="input is frames × neurons")
-    p.add_argument("-o", "--output", help="output .npz (default), .mat or .h5; default INPUT.ens2zoo.npz")
+    p.add_argument("-o", "--output", help="output .npz (default), .mat or .h5; default: INPUT.ens2zoo.npz beside the input")
     p.add_argument("--stride", type=int, default=1, help="window stride (1 = exact; larger = faster, approximate)")
     p.add_argument("--batch-size", type=int, help="windows per forward pass")
     p.add_argument("--nan", choices=("raise", "interpolate"), default="raise",

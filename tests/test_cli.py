@@ -115,11 +115,14 @@ def test_predict_stride(tmp_path, capsys, input_npy, published, model, dff, expe
     assert corr > 0.95
 
 
-def test_predict_default_output_name(tmp_path, capsys, monkeypatch, input_npy, published):
-    monkeypatch.chdir(tmp_path)
+def test_predict_default_output_is_beside_the_input(tmp_path, capsys, monkeypatch, input_npy, published):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
     assert main(_predict_args(input_npy, published, "--stride", 8)) == 0
     capsys.readouterr()
-    assert (tmp_path / "traces.ens2zoo.npz").is_file()
+    assert (input_npy.parent / "traces.ens2zoo.npz").is_file()
+    assert not any(elsewhere.iterdir())
 
 
 def test_predict_transposed_csv(tmp_path, capsys, dff, published, expected8):

@@ -11,10 +11,10 @@ train() {  # name arch datasets [extra args]
 EXC='DS0[2-9]*,DS1*,DS2[01]*'
 for job in "$@"; do
   case $job in
-    ens2-exc) train ens2-exc unet "$EXC" ;;
-    ens2-inh) train ens2-inh unet 'DS2[2-7]*' ;;
+    ens2-exc) train ens2-exc unet "$EXC" --max-iter 3000 ;;
+    ens2-inh) train ens2-inh unet 'DS2[2-7]*' --max-iter 3000 ;;
     mlp-exc)  train mlp-exc mlp "$EXC" ;;
     cnn-exc)  train cnn-exc cnn "$EXC" ;;
-    lstm-exc) train lstm-exc lstm "$EXC" --batch-size 256 ;;
+    lstm-exc) train lstm-exc lstm "$EXC" --batch-size 256 --max-iter 3000 ;;
   esac
 done
