@@ -43,33 +43,27 @@ BURST_WINDOW_S = 0.5
 
 
 @njit(cache=True, nogil=True)
+def _crowding_costs(a, times):  # pragma: no cover - compiled
+    """0.5 for each of ``times`` with at least 2 spikes of ``a`` within 0.5 s, else 1 (both sorted)."""
+    n = a.shape[0]
+    out = np.empty(times.shape[0], np.float64)
+    lo = 0
+    hi = 0
+    for j in range(times.shape[0]):
+        t = times[j]
+        while lo < n and a[lo] < t and not (abs(t - a[lo]) < 0.5):
+            lo += 1
+        hi = max(hi, lo)
+        while hi < n and abs(a[hi] - t) < 0.5:
+            hi += 1
+        out[j] = 0.5 if hi - lo >= 2 else 1.0
+    return out
+
+
+@njit(cache=True, nogil=True)
 def _isolation_costs(a, b):  # pragma: no cover - compiled
     """Miss costs of ``a`` and false-detection costs of ``b`` (both sorted)."""
-    n = a.shape[0]
-    m = b.shape[0]
-    miss = np.empty(n, np.float64)
-    flsp = np.empty(m, np.float64)
-    lo = 0
-    hi = 0
-    for i in range(n):
-        t = a[i]
-        while lo < n and a[lo] < t and not (abs(t - a[lo]) < 0.5):
-            lo += 1
-        hi = max(hi, lo)
-        while hi < n and abs(a[hi] - t) < 0.5:
-            hi += 1
-        miss[i] = 0.5 if hi - lo >= 2 else 1.0
-    lo = 0
-    hi = 0
-    for j in range(m):
-        t = b[j]
-        while lo < n and a[lo] < t and not (abs(t - a[lo]) < 0.5):
-            lo += 1
-        hi = max(hi, lo)
-        while hi < n and abs(a[hi] - t) < 0.5:
-            hi += 1
-        flsp[j] = 0.5 if hi - lo >= 2 else 1.0
-    return miss, flsp
+    return _crowding_costs(a, a), _crowding_costs(a, b)
 
 
 @njit(cache=True, nogil=True)
