@@ -1,0 +1,38 @@
+"""Write measured held-out metrics into zoo_weights/manifest.json.
+
+    .venv/bin/python zoo_weights/record_metrics.py NAME KEY CSV [CSV ...]
+
+Each CSV is a per-neuron table written by ``ens2zoo evaluate`` or
+``ens2zoo benchmark``; the per-dataset medians (corr and er50 in %, vpd, vrd,
+error, bias, number of neurons) and the pooled median over all neurons are
+stored under ``metrics[KEY]`` of zoo record NAME, with the CSV paths as source.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ens2zoo.evaluation import read_csv, summarize
+from ens2zoo.manifest import upsert_record
+from ens2zoo.metrics import COLUMNS
+
+
+def _rounded(row: dict) -> dict:
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 3:
+        raise SystemExit(__doc__)
+    name, key, paths = argv[0], argv[1], [Path(p) for p in argv[2:]]
+    rows = [r for p in paths for r in read_csv(p)]
+    pooled = summarize([{**r, "dataset": "all"} for r in rows])[0]
+    record = {"per_dataset": [_rounded(s) for s in summarize(rows)], "all": _rounded(pooled),
+              "columns": list(COLUMNS), "source": [str(p) for p in paths]}
+    upsert_record(name, metrics={key: record})
+    print(f"{name}: metrics[{key!r}] = {_rounded(pooled)}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
