@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 # CPU machines: install this exact torch first (a CPU wheel); any open range pulls a CUDA build.
 TORCH_PIN ?= torch==2.13.0
-SHARED ?= $(abspath ../shared)
+ENS2ZOO_SHARED ?= $(abspath ../shared)
 
 .PHONY: demo test bench lint install clean
 
@@ -25,11 +25,11 @@ demo: install
 	$(VENV)/bin/ens2zoo demo -o demo_output
 
 test: install
-	ENS2ZOO_SHARED=$(SHARED) $(PY) -m pytest -q tests
+	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) -m pytest -q tests
 
 bench: install
 	$(PIP) install --quiet -e ".[bench]"
-	ENS2ZOO_SHARED=$(SHARED) $(PY) -m pytest benchmarks --benchmark-enable --benchmark-columns=min,median,mean,rounds
+	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) -m pytest benchmarks --benchmark-enable --benchmark-columns=min,median,mean,rounds
 
 lint: install
 	$(VENV)/bin/ruff check .
