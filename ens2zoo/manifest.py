@@ -17,7 +17,7 @@ from typing import Any
 from safetensors import safe_open
 
 from ens2zoo.atomic import atomic_path
-from ens2zoo.registry import MANIFEST_NAME, zoo_dir
+from ens2zoo.registry import MANIFEST_NAME, get_architecture, zoo_dir
 from ens2zoo.weights import sha256_file
 
 
@@ -51,13 +51,15 @@ def upsert_record(name: str, *, weights: str | os.PathLike | None = None, descri
     if weights is not None:
         weights = Path(weights)
         meta = weights_metadata(weights)
+        training = dict(meta.get("training", {}))
+        defaults = get_architecture(meta["architecture"]).defaults()
         record.update({
-            "architecture": meta["architecture"], "hparams": meta.get("hparams", {}),
+            "architecture": meta["architecture"], "hparams": {**defaults, **meta.get("hparams", {})},
             "preprocessing": meta.get("preprocessing", {}),
             "weights": os.path.relpath(weights.resolve(), folder.resolve()),
             "sha256": sha256_file(weights),
-            "training_data": meta.get("training", {}).get("datasets", []),
-            "provenance": {"training": meta.get("training", {})},
+            "training_data": training.pop("datasets", []),
+            "provenance": {"training": training},
         })
     if description is not None:
         record["description"] = description

@@ -27,8 +27,10 @@ def create(arch: str, weights: str | os.PathLike | None = None, *, device: str |
     """
     spec = get_architecture(arch)
     preprocessing = preprocessing or Preprocessing()
-    if "window" in spec.defaults():
+    defaults = spec.defaults()
+    if "window" in defaults:
         hparams.setdefault("window", preprocessing.window)
+    hparams = {**defaults, **hparams}
     net = spec.builder(**hparams)
     sha = None
     if weights is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 import torch
@@ -77,6 +79,9 @@ def test_losses_by_name():
 def test_saved_weights_round_trip(windows, tmp_path):
     model = ens2zoo.create("cnn").fit(windows, max_iter=2, batch_size=8)
     sha = model.save(tmp_path / "cnn.safetensors")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / "cnn.safetensors").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
     again = ens2zoo.create("cnn", weights=tmp_path / "cnn.safetensors")
     assert again.sha256 == sha
     x = np.random.default_rng(0).normal(0, 0.1, 120)
