@@ -95,6 +95,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
+    from scipy.ndimage import gaussian_filter1d
+
     from ens2zoo.io import write_results
     from ens2zoo.plotting import plot_result
     from ens2zoo.simulate import simulate_recording
@@ -114,12 +116,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     true_n = [len(s) for s in sim.spike_times]
     found = [len(e) for e in result.events]
     print(f"true spikes per neuron {true_n}; inferred {found}")
-    corr = []
-    for i, spikes in enumerate(sim.spike_times):
-        hist = np.histogram(spikes, bins=np.arange(result.rate.shape[1] + 1) / result.sampling_rate)[0]
-        from scipy.ndimage import gaussian_filter1d
-
-        corr.append(np.corrcoef(gaussian_filter1d(hist.astype(float), 1.5), result.rate[i])[0, 1])
+    sigma = model.preprocessing.smoothing_sigma_s * result.sampling_rate
+    edges = np.arange(result.rate.shape[1] + 1) / result.sampling_rate
+    corr = [np.corrcoef(gaussian_filter1d(np.histogram(spikes, bins=edges)[0].astype(float), sigma), rate)[0, 1]
+            for spikes, rate in zip(sim.spike_times, result.rate)]
     print("correlation of inferred rate with true smoothed spikes: " + ", ".join(f"{c:.2f}" for c in corr))
     print(f"wrote {outdir / 'demo_plot.png'}")
     return 0
@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frame-rate", type=float, help="imaging frame rate in Hz (required)")
     p.add_argument("--key", help="array / variable / dataset path inside .npz, .mat or .h5")
     p.add_argument("--transpose", action="store_true", help="input is frames × neurons")
-    p.add_argument("-o", "--output", help="output .npz (default), .mat or .h5; default: INPUT.ens2zoo.npz beside the input")
+    p.add_argument("-o", "--output",
+                   help="output .npz (default), .mat or .h5; default: INPUT.ens2zoo.npz beside the input")
     p.add_argument("--stride", type=int, default=1, help="window stride (1 = exact; larger = faster, approximate)")
     p.add_argument("--batch-size", type=int, help="windows per forward pass")
     p.add_argument("--nan", choices=("raise", "interpolate"), default="raise",
