@@ -165,7 +165,8 @@ def _median(values) -> float:
     return float(np.median(vals)) if vals.size else float("nan")
 
 
-def _published_rows(path: Path | None) -> list[dict]:
+def read_published_metrics(path: Path | None) -> list[dict]:
+    """Rows of the published per-neuron LODO table as floats (none if ``path`` is None)."""
     if path is None:
         return []
     out = []
@@ -236,7 +237,7 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
     pub_path = Path(published) if published else published_metrics_path()
     if published and not pub_path.is_file():
         raise InputError(f"{pub_path}: no such published metrics file")
-    pub_rows = _published_rows(pub_path)
+    pub_rows = read_published_metrics(pub_path)
     if pub_path is None:
         print("published metrics not found (set ENS2ZOO_SHARED): published columns left empty")
 
