@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -59,17 +59,27 @@ class SpikeModel:
         self.net.to(self.device)
         return self
 
-    def fit(self, data: Any, **kwargs: Any) -> SpikeModel:
+    def fit(self, data: Any, *, loss: str | Callable = "mse", lr: float = 1e-3, batch_size: int = 1024,
+            max_iter: int = 5000, patience: int = 500, seed: int = 0, device: str | torch.device | None = None,
+            progress: bool | None = None, callbacks: Sequence[Callable] = (), **options: Any) -> SpikeModel:
         """Train on ground truth with the published protocol; returns self.
 
-        ``data`` is :class:`~ens2zoo.data.TrainingWindows` or Datasets/Neurons; keyword
-        arguments are those of :func:`ens2zoo.training.fit` (loss, lr, batch_size,
-        max_iter, patience, seed, device, progress, callbacks, checkpoint, resume).
-        The report is kept as ``self.training_report``.
+        Args:
+            data: :class:`~ens2zoo.data.TrainingWindows`, or Datasets/Neurons to build them from.
+            loss: ``"mse"`` (published), ``"eucd"``, ``"corr"``, a registered name or a callable.
+            lr, batch_size, max_iter, patience, seed: Adam learning rate, windows per
+                iteration, iteration cap, early-stopping patience (iterations), seed.
+            callbacks: ``cb(iteration, loss, state)`` after each iteration; returning True stops.
+            **options: ``checkpoint``, ``checkpoint_every``, ``resume``, ``loss_window``
+                (see :func:`ens2zoo.training.fit`).
+
+        The report (iterations, best loss, time) is kept as ``self.training_report``.
         """
         from ens2zoo.training import fit
 
-        self.training_report = fit(self, data, **kwargs)
+        self.training_report = fit(self, data, loss=loss, lr=lr, batch_size=batch_size, max_iter=max_iter,
+                                   patience=patience, seed=seed, device=device, progress=progress,
+                                   callbacks=callbacks, **options)
         return self
 
     def save(self, path: str | os.PathLike, metadata: Mapping[str, Any] | None = None) -> str:
