@@ -7,6 +7,7 @@ status 2 (no traceback unless ``--debug``); no output file is created or truncat
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections.abc import Sequence
@@ -15,6 +16,18 @@ from pathlib import Path
 import numpy as np
 
 DEFAULT_MODEL = "ens2-exc"
+
+
+def _parse_hparams(items: list[str] | None) -> dict:
+    """``KEY=VALUE`` hyper-parameters; values parsed as JSON where they are JSON."""
+    out = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
@@ -31,7 +44,10 @@ def _model_from_args(args: argparse.Namespace):
     if args.weights:
         if args.model:
             raise ens2zoo.InputError("give either --model NAME or --arch ARCH --weights FILE, not both")
-        return ens2zoo.create(args.arch or "unet", weights=args.weights, device=args.device)
+        hparams = _parse_hparams(getattr(args, "hparam", None))
+        return ens2zoo.create(args.arch or "unet", weights=args.weights, device=args.device, **hparams)
+    if getattr(args, "hparam", None):
+        raise ens2zoo.InputError("--hparam needs --arch ARCH --weights FILE")
     if args.arch:
         raise ens2zoo.InputError(f"--arch {args.arch} needs --weights FILE (or use --model NAME)")
     return ens2zoo.load(args.model or DEFAULT_MODEL, device=args.device)

@@ -3,25 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 from ens2zoo.lodo import EXCITATORY_TRAINING
 
 
-def _parse_hparams(items: list[str] | None) -> dict:
-    out = {}
-    for item in items or []:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
 def _settings(args: argparse.Namespace):
+    from ens2zoo.cli import _parse_hparams  # lazy: cli imports this module
     from ens2zoo.lodo import TrainingSettings
 
     return TrainingSettings(arch=args.arch, loss=args.loss, lr=args.lr, batch_size=args.batch_size,
@@ -63,14 +52,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     folders = find_datasets(args.data, args.datasets)
     if not folders:
         raise InputError(f"no dataset under {args.data} matches {args.datasets!r}: check --data and --datasets")
-    if args.hparam:
-        import ens2zoo
-
-        if not (args.arch and args.weights):
-            raise InputError("--hparam needs --arch ARCH --weights FILE")
-        model = ens2zoo.create(args.arch, weights=args.weights, device=args.device, **_parse_hparams(args.hparam))
-    else:
-        model = _model_from_args(args)
+    model = _model_from_args(args)
     if args.threads:
         import torch
 

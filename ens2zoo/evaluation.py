@@ -203,7 +203,8 @@ def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: in
     return rows
 
 
-def _median(values: Iterable[float]) -> float:
+def nan_median(values: Iterable[float | None]) -> float:
+    """Median of the finite values (None and NaN skipped); NaN when none is left."""
     vals = np.array([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
     return float(np.median(vals)) if vals.size else float("nan")
 
@@ -221,7 +222,7 @@ def summarize(rows: Sequence[Mapping]) -> list[dict]:
     for name, group in groups.items():
         summary = {"dataset": name, "neurons": len(group)}
         for col in METRIC_COLUMNS:
-            summary[col] = _median(float(r[col]) for r in group if col in r and r[col] not in ("", None))
+            summary[col] = nan_median(float(r[col]) for r in group if col in r and r[col] not in ("", None))
         out.append(summary)
     return out
 

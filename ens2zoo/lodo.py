@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ens2zoo.errors import InputError
+from ens2zoo.evaluation import nan_median
 
 __all__ = ["EXCITATORY_TRAINING", "SUMMARY_COLUMNS", "TrainingSettings", "dataset_number", "log_every",
            "published_medians", "published_metrics_path", "run_benchmark", "train_and_save"]
@@ -108,18 +109,19 @@ def train_and_save(folders: Sequence[Path], output: str | os.PathLike, settings:
     if settings.hours:
         windows = windows.subset_hours(settings.hours, seed=settings.seed)
     model = ens2zoo.create(settings.arch, device=settings.device, **settings.hparams)
-    extra = {"loss_window": settings.loss_window} if settings.loss_window != 1 else {}
     ckpt = Path(checkpoint or f"{output}.ckpt.safetensors")
     print(f"training {settings.arch} on {len(folders)} datasets ({windows}); loss {settings.loss}", flush=True)
     model.fit(windows, loss=settings.loss, lr=settings.lr, batch_size=settings.batch_size,
               max_iter=settings.max_iter, patience=settings.patience, seed=settings.seed,
               progress=settings.progress, checkpoint=ckpt, resume=resume,
-              callbacks=[log_every(settings.log_every)] if settings.log_every else (), **extra)
+              callbacks=[log_every(settings.log_every)] if settings.log_every else (),
+              loss_window=settings.loss_window)
     report = model.training_report
     training = {
         "datasets": [Path(f).name for f in folders], "hours": round(windows.hours, 3), "windows": len(windows),
         "loss": settings.loss, "lr": settings.lr, "batch_size": settings.batch_size,
-        "max_iter": settings.max_iter, "patience": settings.patience, "seed": settings.seed, **extra,
+        "max_iter": settings.max_iter, "patience": settings.patience, "seed": settings.seed,
+        "loss_window": settings.loss_window,
         "iterations": report.iterations, "best_iteration": report.best_iteration,
         "best_loss": report.best_loss, "stopped_early": report.stopped_early,
         "seconds": round(report.seconds, 1), "seconds_per_iteration": round(report.seconds_per_iteration, 4),
@@ -160,11 +162,6 @@ def published_metrics_path() -> Path | None:
     return None
 
 
-def _median(values) -> float:
-    vals = np.array([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
-    return float(np.median(vals)) if vals.size else float("nan")
-
-
 def read_published_metrics(path: Path | None) -> list[dict]:
     """Rows of the published per-neuron LODO table as floats (none if ``path`` is None)."""
     if path is None:
@@ -185,7 +182,7 @@ def published_medians(number: int, rows: Sequence[dict]) -> dict:
     if not mine:
         return {"published_neurons": None, **{f"published_{m}": None for m in _SUMMARY_METRICS}}
     return {"published_neurons": len(mine),
-            **{f"published_{m}": _median(r.get(m) for r in mine) for m in _SUMMARY_METRICS}}
+            **{f"published_{m}": nan_median(r.get(m) for r in mine) for m in _SUMMARY_METRICS}}
 
 
 def _fmt(value, spec: str) -> str:
@@ -279,15 +276,15 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
                   f"wrote {table}", flush=True)
         all_rows.extend(rows)
         summary.append({"dataset": prefix, "neurons": len(rows),
-                        **{m: _median(r.get(m) for r in rows) for m in _SUMMARY_METRICS},
+                        **{m: nan_median(r.get(m) for r in rows) for m in _SUMMARY_METRICS},
                         **published_medians(number, pub_rows)})
     if len(summary) > 1:
         numbers = {n for _, n, _, _ in plan}
         pooled = [r for r in pub_rows if int(r.get("dset", -1)) in numbers]
         summary.append({"dataset": "all", "neurons": len(all_rows),
-                        **{m: _median(r.get(m) for r in all_rows) for m in _SUMMARY_METRICS},
+                        **{m: nan_median(r.get(m) for r in all_rows) for m in _SUMMARY_METRICS},
                         "published_neurons": len(pooled) if pooled else None,
-                        **{f"published_{m}": (_median(r.get(m) for r in pooled) if pooled else None)
+                        **{f"published_{m}": (nan_median(r.get(m) for r in pooled) if pooled else None)
                            for m in _SUMMARY_METRICS}})
     write_csv(out / "summary.csv", summary, SUMMARY_COLUMNS)
     print(summary_table(summary))
