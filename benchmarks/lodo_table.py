@@ -14,8 +14,8 @@ import re
 import sys
 from pathlib import Path
 
-from ens2zoo.evaluation import read_csv, summarize
-from ens2zoo.lodo import dataset_number, published_medians, published_metrics_path, read_published_metrics
+from ens2zoo.benchmark.evaluation import read_csv, summarize
+from ens2zoo.benchmark.lodo import dataset_number, published_medians, published_metrics_path, read_published_metrics
 
 
 def main(folder: Path) -> None:

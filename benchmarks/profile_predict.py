@@ -13,10 +13,10 @@ import time
 import torch
 
 import ens2zoo
-from ens2zoo.inference import cpu_batch_pool, overlap_add_rate
-from ens2zoo.preprocessing import resample
+from ens2zoo.inference.windows import cpu_batch_pool, trace_rate
+from ens2zoo.inference.traces import resample
 from ens2zoo.simulate import simulate_recording
-from ens2zoo.spikes import estimate_spikes
+from ens2zoo.inference.spikes import estimate_spikes
 
 
 def main() -> None:
@@ -27,7 +27,7 @@ def main() -> None:
     x60 = resample(trace, 30.0)
     t1 = time.perf_counter()
     with torch.inference_mode(), cpu_batch_pool(torch.device("cpu")) as pool:
-        rate = overlap_add_rate(model.net, x60[0], pool=pool)
+        rate = trace_rate(model.net, x60[0], pool=pool)
     t2 = time.perf_counter()
     estimate_spikes(rate)
     t3 = time.perf_counter()
@@ -35,7 +35,7 @@ def main() -> None:
     for name, dt in (("resample", t1 - t0), ("forward + overlap-add", t2 - t1), ("spike estimation", t3 - t2)):
         print(f"{name:<24} {dt * 1000:8.1f} ms  {100 * dt / total:5.1f} %")
     with torch.inference_mode(), torch.profiler.profile() as prof:
-        overlap_add_rate(model.net, x60[0])
+        trace_rate(model.net, x60[0])
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=8))
 
 

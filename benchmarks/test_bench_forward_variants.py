@@ -61,7 +61,7 @@ def test_1d_intra_op_threads(benchmark, nets, windows):
 
 @pytest.mark.benchmark(group=GROUP)
 def test_1d_batches_on_a_thread_pool(benchmark, nets, windows):
-    from ens2zoo.inference import cpu_batch_pool
+    from ens2zoo.inference.windows import cpu_batch_pool
 
     def run():
         with cpu_batch_pool(torch.device("cpu")) as pool, torch.inference_mode():

@@ -84,7 +84,7 @@ def test_spikes_published(benchmark, reference_output):
 
 @pytest.mark.benchmark(group="spike estimation: 10 min at 60 Hz")
 def test_spikes_ens2zoo(benchmark, reference_output):
-    from ens2zoo.spikes import estimate_spikes as fast
+    from ens2zoo.inference.spikes import estimate_spikes as fast
 
     rate, spikes, _ = reference_output
     got = benchmark.pedantic(lambda: fast(rate), rounds=10, warmup_rounds=1)

@@ -1,5 +1,5 @@
 import sys
 
-from ens2zoo.cli import main
+from ens2zoo.cli.main import main
 
 sys.exit(main())

@@ -1,10 +1,12 @@
-"""``SpikeModel``: one small, uniform interface over every network in the zoo."""
+"""``SpikeModel``: one small, uniform interface over every network in the zoo (the facade)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -12,16 +14,31 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ens2zoo.devices import resolve_device
 from ens2zoo.errors import InputError
-from ens2zoo.inference import cpu_batch_pool, default_batch_size, overlap_add_rate, window_starts
-from ens2zoo.preprocessing import check_traces, resample
-from ens2zoo.registry import Preprocessing
-from ens2zoo.result import SpikeResult
-from ens2zoo.spikes import estimate_spikes, spike_times
+from ens2zoo.inference.noise import noise_level as measure_noise
+from ens2zoo.inference.result import SpikeResult
+from ens2zoo.inference.spikes import estimate_spikes, spike_times
+from ens2zoo.inference.traces import check_traces, resample
+from ens2zoo.inference.windows import cpu_batch_pool, default_batch_size, trace_rate, window_starts
+from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.fit import Callback, TrainingReport
+from ens2zoo.training.fit import fit as fit_network
+from ens2zoo.utils.devices import resolve_device
+from ens2zoo.zoo.entries import FamilyMember, ModelEntry, Preprocessing
+from ens2zoo.zoo.weights import write_safetensors
+
+log = logging.getLogger(__name__)
 
 #: Show a progress bar by default from this many windows on.
 _PROGRESS_MIN_WINDOWS = 200_000
+
+
+@dataclass
+class Member:
+    """A family member's record and its network."""
+
+    record: FamilyMember
+    net: nn.Module
 
 
 class SpikeModel:
@@ -31,94 +48,154 @@ class SpikeModel:
     (an architecture, optionally with a weights file).
 
     Attributes:
-        net: the ``nn.Module`` mapping (B, window) windows to (B, window) rates.
+        net: the ``nn.Module`` (for a family: its first member's).
         name: zoo name or architecture name.
         architecture: registered architecture name.
         hparams: the architecture's keyword arguments.
         preprocessing: sampling rate (Hz), window (samples), smoothing σ (s).
+        readout: how outputs become a rate (``"overlap-add"``, ``"centre"``, ``"whole-trace"``).
+        members: for a family, its networks with the ν range each serves.
+        entry: the zoo record the model was loaded from (None for ``create``).
         sha256: hash of the weights file loaded, if any.
+        training_report_: the :class:`~ens2zoo.training.TrainingReport` of the last ``fit``.
     """
 
     def __init__(self, net: nn.Module, *, architecture: str, hparams: Mapping[str, Any] | None = None,
                  preprocessing: Preprocessing | None = None, name: str | None = None,
-                 sha256: str | None = None, device: str | torch.device = "cpu") -> None:
+                 sha256: str | None = None, device: str | torch.device = "cpu", readout: str = "overlap-add",
+                 members: Sequence[Member] = (), entry: ModelEntry | None = None) -> None:
         self.device = resolve_device(device)
         self.net = net.to(self.device)
         self.architecture = architecture
         self.hparams = dict(hparams or {})
         self.preprocessing = preprocessing or Preprocessing()
+        self.readout = readout
+        self.members = list(members)
+        for m in self.members:
+            m.net.to(self.device)
+        self.entry = entry
         self.name = name or architecture
         self.sha256 = sha256
 
     def __repr__(self) -> str:
-        return f"SpikeModel(name={self.name!r}, architecture={self.architecture!r}, device={str(self.device)!r})"
+        family = f", members={[m.record.name for m in self.members]}" if self.members else ""
+        return (f"SpikeModel(name={self.name!r}, architecture={self.architecture!r}, "
+                f"device={str(self.device)!r}{family})")
+
+    @property
+    def training_report(self) -> TrainingReport:
+        """Alias of ``training_report_`` (scikit-learn style fitted attribute)."""
+        return self.training_report_
 
     def to(self, device: str | torch.device) -> SpikeModel:
-        """Move the network to ``device`` (``"cpu"``, ``"cuda"``); returns self."""
+        """Move the network(s) to ``device`` (``"cpu"``, ``"cuda"``); returns self."""
         self.device = resolve_device(device)
         self.net.to(self.device)
+        for m in self.members:
+            m.net.to(self.device)
         return self
 
-    def fit(self, data: Any, *, loss: str | Callable = "mse", lr: float = 1e-3, batch_size: int = 1024,
-            max_iter: int = 5000, patience: int = 500, seed: int = 0, device: str | torch.device | None = None,
-            progress: bool | None = None, callbacks: Sequence[Callable] = (), **options: Any) -> SpikeModel:
+    def fit(self, data: Any, *, loss: str | None = None, lr: float | None = None, batch_size: int | None = None,
+            max_iter: int | None = None, patience: int | None = None, seed: int | None = None,
+            loss_window: int | None = None, config: TrainingConfig | None = None,
+            device: str | torch.device | None = None, progress: bool | None = None,
+            callbacks: Sequence[Callback] = (), checkpoint: str | os.PathLike | None = None,
+            checkpoint_every: int | None = None, resume: bool = False, warm_start: bool = False) -> SpikeModel:
         """Train on ground truth with the published protocol; returns self.
 
         Args:
             data: :class:`~ens2zoo.data.TrainingWindows`, or Datasets/Neurons to build them from.
-            loss: ``"mse"`` (published), ``"eucd"``, ``"corr"``, a registered name or a callable.
-            lr, batch_size, max_iter, patience, seed: Adam learning rate, windows per
-                iteration, iteration cap, early-stopping patience (iterations), seed.
+            loss, lr, batch_size, max_iter, patience, seed, loss_window, checkpoint_every: override
+                the fields of ``config`` (default :class:`~ens2zoo.training.TrainingConfig`, the published
+                protocol; see it for units).
             callbacks: ``cb(iteration, loss, state)`` after each iteration; returning True stops.
-            **options: ``checkpoint``, ``checkpoint_every``, ``resume``, ``loss_window``
-                (see :func:`ens2zoo.training.fit`).
+            checkpoint: file to save progress to; ``resume`` continues from it.
+            warm_start: continue from the current weights (fine-tuning a zoo model) instead of
+                re-initialising them.
 
-        The report (iterations, best loss, time) is kept as ``self.training_report``.
+        The report (iterations, best loss, time) is kept as ``self.training_report_``.
         """
-        from ens2zoo.training import fit
-
-        self.training_report = fit(self, data, loss=loss, lr=lr, batch_size=batch_size, max_iter=max_iter,
-                                   patience=patience, seed=seed, device=device, progress=progress,
-                                   callbacks=callbacks, **options)
+        if self.members:
+            raise InputError(f"{self.name} is a family of {len(self.members)} networks: fit a member "
+                             "(ens2zoo.create with its weights) instead")
+        overrides = {k: v for k, v in dict(loss=loss, lr=lr, batch_size=batch_size, max_iter=max_iter,
+                                            patience=patience, seed=seed, loss_window=loss_window,
+                                            checkpoint_every=checkpoint_every).items() if v is not None}
+        config = (config or TrainingConfig()).replace(**overrides)
+        result = fit_network(self.net, data, config, window=self.preprocessing.window,
+                             device=resolve_device(device, self.device), progress=progress, callbacks=callbacks,
+                             checkpoint=checkpoint, resume=resume, warm_start=warm_start)
+        self.net.load_state_dict(result.state_dict)
+        self.net.eval()
+        self.sha256 = None
+        self.training_config_ = config
+        self.training_report_ = result.report
         return self
 
     def save(self, path: str | os.PathLike, metadata: Mapping[str, Any] | None = None) -> str:
         """Write the weights as safetensors (atomically) with the model's description; returns sha256."""
-        from dataclasses import asdict
-
-        from ens2zoo.weights import write_safetensors
-
+        if self.members:
+            raise InputError(f"{self.name} is a family: its members' weights are saved by its recipe")
         meta = {"architecture": self.architecture, "hparams": self.hparams,
                 "preprocessing": asdict(self.preprocessing), **(metadata or {})}
         self.sha256 = write_safetensors(self.net.state_dict(), path, meta)
         return self.sha256
 
+    def route(self, noise_levels: np.ndarray, override: float | None = None) -> list[int]:
+        """Member index serving each neuron (its ν, or ``override`` for all), for a family.
+
+        A ν outside every member's range goes to the member whose range is nearest.
+        """
+        def distance(record: FamilyMember, nu: float) -> float:
+            low, high = record.noise_range
+            return max(0.0 if low is None else low - nu, 0.0 if high is None else nu - high)
+
+        chosen = []
+        for nu in noise_levels:
+            nu = float(override if override is not None else nu)
+            if not np.isfinite(nu):
+                nu = 0.0
+            chosen.append(min(range(len(self.members)), key=lambda i: (distance(self.members[i].record, nu), i)))
+        return chosen
+
     def predict(self, traces: np.ndarray, frame_rate: float, *, spikes: bool = True, stride: int = 1,
                 batch_size: int | None = None, device: str | torch.device | None = None,
-                progress: bool | None = None, nan: str = "raise") -> SpikeResult:
+                progress: bool | None = None, nan: str = "raise", noise_level: float | None = None
+                ) -> SpikeResult:
         """Infer spiking from ΔF/F traces.
 
         Args:
-            traces: ΔF/F, one neuron (frames,) or several (neurons × frames).
+            traces: ΔF/F (a fraction, not %), one neuron (frames,) or several (neurons × frames).
             frame_rate: imaging rate of ``traces`` in Hz (any rate; resampled to
                 ``preprocessing.sampling_rate``).
             spikes: also estimate discrete spikes and spike times.
             stride: evaluate every ``stride``-th window (1 = exact published read-out;
-                larger is faster and approximate), 1 … window.
+                larger is faster and approximate), 1 … window.  Models without windows refuse it.
             batch_size: windows per forward pass (default: 512 on CPU, 16384 on GPU).
             device: run on this device for this call (default: the model's).
             progress: show a progress bar (default: on a terminal for long inputs).
             nan: ``"raise"`` refuses NaN/inf samples, ``"interpolate"`` fills them.
+            noise_level: for a family, route every neuron as if its ν were this (%·Hz^-1/2)
+                instead of its measured ν.
 
         Returns:
-            :class:`SpikeResult` with rates in spikes per frame at the model's sampling rate.
+            :class:`SpikeResult` with rates in spikes per frame at the model's sampling rate,
+            each neuron's ν at the input frame rate and, for a family, the member that served it.
         """
         pre = self.preprocessing
         data, n_filled = check_traces(traces, frame_rate, nan=nan)
         frame_rate = float(frame_rate)
-        window = pre.window
-        if not isinstance(stride, (int, np.integer)) or not 1 <= stride <= window:
+        window = pre.window if self.readout != "whole-trace" else 1
+        if self.readout == "whole-trace":
+            if stride != 1:
+                raise InputError(f"stride={stride!r}: model {self.name!r} evaluates whole traces without windows, "
+                                 "so it has no stride; leave stride at 1 (--stride 1)")
+        elif not isinstance(stride, (int, np.integer)) or not 1 <= stride <= window:
             raise InputError(f"stride={stride!r} must be an integer from 1 (exact) to {window}")
+        if noise_level is not None and not np.isfinite(float(noise_level)):
+            raise InputError(f"noise_level={noise_level!r} must be a finite ν in %·Hz^-1/2, e.g. 4")
+        nus = measure_noise(data, frame_rate)
+        member_of = self.route(nus, noise_level) if self.members else [None] * data.shape[0]
         dev = resolve_device(device, self.device)
         batch = batch_size or default_batch_size(dev)
         if batch < 1:
@@ -127,22 +204,28 @@ class SpikeModel:
         n, length = traces60.shape
         total = n * len(window_starts(length, stride))
         show = progress if progress is not None else (total >= _PROGRESS_MIN_WINDOWS and sys.stderr.isatty())
-        was_training = self.net.training
-        self.net.to(dev).eval()
+        nets = [m.net for m in self.members] or [self.net]
+        modes = [net.training for net in nets]
         rate = np.empty((n, length), dtype=np.float32)
         try:
+            for net in nets:
+                net.to(dev).eval()
             with torch.inference_mode(), cpu_batch_pool(dev) as pool, \
                     tqdm(total=total, disable=not show, unit="win", desc=f"{self.name} inference") as bar:
                 for i in range(n):
-                    rate[i] = overlap_add_rate(self.net, traces60[i], window=window, stride=stride,
-                                               batch_size=batch, device=dev, on_batch=bar.update, pool=pool)
+                    net = nets[member_of[i] or 0]
+                    rate[i] = trace_rate(net, traces60[i], readout=self.readout, window=window, stride=stride,
+                                         batch_size=batch, device=dev, on_batch=bar.update, pool=pool)
         finally:
-            self.net.train(was_training)
-            self.net.to(self.device)
+            for net, mode in zip(nets, modes):
+                net.train(mode)
+                net.to(self.device)
         counts = events = None
         if spikes:
             counts = estimate_spikes(rate, pre.sampling_rate, pre.smoothing_sigma_s)
             events = [spike_times(c, pre.sampling_rate) for c in counts]
+        member_names = ([self.members[i].record.name for i in member_of] if self.members else [self.name] * n)
         return SpikeResult(rate=rate, spikes=counts, events=events or [], sampling_rate=pre.sampling_rate,
                            frame_rate=frame_rate, n_input_frames=data.shape[1], model=self.name,
-                           sha256=self.sha256, stride=int(stride), nan_filled=n_filled)
+                           sha256=self.sha256, stride=int(stride), nan_filled=n_filled,
+                           noise_level=nus.astype(np.float64), member=np.asarray(member_names, dtype=str))

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ens2zoo.atomic import atomic_path
-from ens2zoo.result import SpikeResult
+from ens2zoo.inference.result import SpikeResult
+from ens2zoo.utils.atomic import atomic_path
 
 
 def plot_result(path: str | os.PathLike, traces: np.ndarray, result: SpikeResult, *,

@@ -11,8 +11,8 @@ import torch
 
 import ens2zoo
 from ens2zoo import InputError, UnknownNameError, WeightsError
-from ens2zoo.cli import main
-from ens2zoo.io import read_traces, write_results
+from ens2zoo.cli.main import main
+from ens2zoo.io.formats import read_traces, write_results
 
 GOOD = np.random.default_rng(0).standard_normal((2, 200))  # 2 neurons × 20 s at 10 Hz
 
@@ -96,7 +96,9 @@ CLI_CASES = [
     ("corrupt-h5", "corrupt.h5", [], ["cannot read", "in.h5"]),
     ("missing-key", "two", ["--key", "traces"], ["'traces'", "dff, neuropil", "--key"]),
     ("no-key", "two", [], ["dff, neuropil", "--key"]),
-    ("wrong-shape-weights", "good", ["SMALLW"], ["do not fit architecture 'unet'", "unet_features3"]),
+    ("wrong-shape-weights", "good", ["SMALLW", "--arch", "unet"], ["do not fit architecture 'unet'", "unet_features3"]),
+    ("wrong-hparam-for-weights", "good", ["SMALLW", "--arch", "unet", "--hparam", "features=4"],
+     ["do not fit architecture 'unet'", "unet_features3"]),
     ("weights-missing", "good", ["--weights", "/nonexistent/w.safetensors"], ["does not exist"]),
     ("unknown-model", "good", ["--model", "ens2-exx", "NOW"], ["unknown zoo model 'ens2-exx'", "ens2-exc"]),
     ("model-and-weights", "good", ["--model", "ens2-exc"], ["either --model", "not both"]),

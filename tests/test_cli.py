@@ -11,7 +11,7 @@ import pytest
 import scipy.io
 
 import ens2zoo
-from ens2zoo.cli import main
+from ens2zoo.cli.main import main
 
 FRAME_RATE = 10.0
 
@@ -78,7 +78,7 @@ def test_predict_npz_and_plot(tmp_path, capsys, input_npy, published, expected):
         np.testing.assert_array_equal(f["event_times"], times)
         np.testing.assert_array_equal(f["event_offsets"], offsets)
         assert float(f["frame_rate"]) == FRAME_RATE and str(f["input"]) == str(input_npy)
-        assert str(f["sha256"]) == ens2zoo.weights.sha256_file(published)
+        assert str(f["sha256"]) == ens2zoo.zoo.weights.sha256_file(published)
     assert expected.spikes.sum() > 0  # real data, real weights: spikes are found
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # the per-neuron spike counts are reported

@@ -13,18 +13,18 @@ import pytest
 import torch
 
 import ens2zoo
-from ens2zoo.cli import main
+from ens2zoo.cli.main import main
 from ens2zoo.data import load_dataset
-from ens2zoo.evaluation import (
+from ens2zoo.benchmark.evaluation import (
     COLUMNS,
     evaluate_model,
     neuron_prediction,
     summarize,
     write_csv,
 )
-from ens2zoo.lodo import dataset_number
+from ens2zoo.benchmark.lodo import dataset_number
 from ens2zoo.metrics import evaluate
-from ens2zoo.spikes import estimate_spikes, spike_times
+from ens2zoo.inference.spikes import estimate_spikes, spike_times
 
 # two small DS03 neurons with several recordings each (recording boundaries matter)
 DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")
@@ -244,7 +244,7 @@ def test_cli_benchmark_end_to_end_and_resume(small_root, reference_dir, tmp_path
     monkeypatch.setenv("ENS2ZOO_SHARED", str(tmp_path / "nowhere"))
     assert main(args) == 0
     assert weights.stat().st_mtime_ns == mtime
-    text = capsys.readouterr().out
+    text = capsys.readouterr().err
     assert "not retraining" in text and "not re-evaluating" in text
     with open(out / "summary.csv", newline="") as fh:
         s2 = next(csv.DictReader(fh))

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from ens2zoo.architectures import UNet
-from ens2zoo.inference import overlap_add_rate, window_starts
+from ens2zoo.inference.windows import trace_rate, window_starts
 
 from reference_ens2 import predict_rate
 
@@ -24,7 +24,7 @@ def test_stride_one_equals_published_loop(net, n, batch_size):
     x = np.random.default_rng(n).normal(0, 0.3, n)
     with torch.no_grad():
         expected = predict_rate(net, x)
-        got = overlap_add_rate(net, x, batch_size=batch_size)
+        got = trace_rate(net, x, batch_size=batch_size)
     np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-9)
 
 
@@ -36,9 +36,9 @@ def test_stride_rescales_to_the_exact_edge_convention():
             return torch.ones_like(x)
 
     x = np.zeros(500)
-    exact = overlap_add_rate(Ones(), x, stride=1)
+    exact = trace_rate(Ones(), x, stride=1)
     for stride in (2, 5, 48, 96):
-        np.testing.assert_allclose(overlap_add_rate(Ones(), x, stride=stride), exact, rtol=1e-6)
+        np.testing.assert_allclose(trace_rate(Ones(), x, stride=stride), exact, rtol=1e-6)
 
 
 def test_stride_is_close_to_exact_with_trained_weights(reference_dir):

@@ -9,7 +9,7 @@ import scipy.io
 
 import ens2zoo
 from ens2zoo import InputError, SpikeResult
-from ens2zoo.io import read_traces, write_results
+from ens2zoo.io.formats import read_traces, write_results
 
 RNG = np.random.default_rng(42)
 DATA = RNG.standard_normal((3, 250))  # 3 neurons × 25 s at 10 Hz

@@ -52,7 +52,7 @@ def test_event_times_identical_to_published(result, reference, neuron):
 
 
 def test_resampled_trace_matches_published(reference):
-    from ens2zoo.preprocessing import resample
+    from ens2zoo.inference.traces import resample
 
     x60 = resample(reference["dff"].astype(np.float64), 10.0)
     for i in range(6):

@@ -13,7 +13,8 @@ import torch
 
 import ens2zoo
 from ens2zoo import ModelEntry, RegistryError
-from ens2zoo.registry import _REGISTRY, ENTRY_POINT_GROUP, _Registry, discover_plugins
+from ens2zoo.zoo.plugins import ENTRY_POINT_GROUP, discover_plugins
+from ens2zoo.zoo.registry import REGISTRY, Registry
 
 FAKE_MODULE = '''
 import torch
@@ -107,7 +108,7 @@ def test_plugin_architecture_trains_with_fit(ground_truth_dir, tmp_path):
 def test_discovery_registers_plugin_architecture_and_entry(plugin_path):
     make_plugin(plugin_path, "fakeplug", {"fakenet": "fakeplug_mod:FakeNet", "fakezoo": "fakeplug_mod:entries"},
                 {"fakeplug_mod": FAKE_MODULE})
-    registry = _Registry()
+    registry = Registry()
     registry.populate()
     arch = registry.architectures["fakenet"]
     assert "fakeplug" in arch.source and "fakeplug_mod:FakeNet" in arch.source
@@ -129,7 +130,7 @@ def test_broken_plugin_warns_and_is_skipped(plugin_path):
     make_plugin(plugin_path, "fakeplug-broken", {"brokenarch": "fakeplug_broken:Net"},
                 {"fakeplug_broken": "raise ImportError('fakeplug needs a missing dependency')\n"})
     make_plugin(plugin_path, "fakeplug", {"fakenet": "fakeplug_mod:FakeNet"}, {"fakeplug_mod": FAKE_MODULE})
-    registry = _Registry()
+    registry = Registry()
     with pytest.warns(RuntimeWarning) as record:
         registry.populate()
     messages = [str(w.message) for w in record if issubclass(w.category, RuntimeWarning)]
@@ -142,14 +143,14 @@ def test_broken_plugin_warns_and_is_skipped(plugin_path):
 def test_plugin_clashing_with_builtin_raises(plugin_path):
     make_plugin(plugin_path, "fakeplug-clash", {"unet": "fakeplug_clash:FakeNet"},
                 {"fakeplug_clash": FAKE_MODULE})
-    registry = _Registry()
-    registry.architectures.update(_REGISTRY.architectures)  # the built-ins, as the global registry has them
+    registry = Registry()
+    registry.architectures.update(REGISTRY.architectures)  # the built-ins, as the global registry has them
     with pytest.raises(RegistryError) as info, warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         discover_plugins(registry)
     msg = str(info.value)
     assert "'unet'" in msg and "ens2zoo" in msg and "fakeplug_clash" in msg and "fakeplug-clash" in msg
-    assert registry.architectures["unet"].builder is _REGISTRY.architectures["unet"].builder
+    assert registry.architectures["unet"].builder is REGISTRY.architectures["unet"].builder
 
 
 def test_plugin_entry_clashing_with_zoo_entry_raises(plugin_path):
@@ -159,7 +160,7 @@ def test_plugin_entry_clashing_with_zoo_entry_raises(plugin_path):
     ''')
     make_plugin(plugin_path, "fakeplug-zooclash", {"fakezoo": "fakeplug_zooclash:clash"},
                 {"fakeplug_zooclash": module})
-    registry = _Registry()
+    registry = Registry()
     with pytest.raises(RegistryError) as info:
         registry.populate()
     msg = str(info.value)
@@ -169,7 +170,7 @@ def test_plugin_entry_clashing_with_zoo_entry_raises(plugin_path):
 def test_plugin_returning_garbage_is_an_error(plugin_path):
     module = "def junk():\n    return [42]\n"
     make_plugin(plugin_path, "fakeplug-junk", {"junk": "fakeplug_junk:junk"}, {"fakeplug_junk": module})
-    registry = _Registry()
+    registry = Registry()
     with pytest.raises(RegistryError, match="int"):
         registry.populate()
 

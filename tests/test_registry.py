@@ -13,7 +13,7 @@ import torch
 
 import ens2zoo
 from ens2zoo import ModelEntry, RegistryError, UnknownNameError, WeightsError
-from ens2zoo.registry import _REGISTRY
+from ens2zoo.zoo.registry import REGISTRY
 
 BUILTIN = ("unet", "mlp", "cnn", "lstm")
 
@@ -40,7 +40,7 @@ def register(request):
 
     yield _register
     for name in names:
-        _REGISTRY.models.pop(name, None)
+        REGISTRY.models.pop(name, None)
 
 
 @pytest.fixture
@@ -213,7 +213,7 @@ def test_create_from_safetensors_and_pt(tmp_path, tiny_weights):
     torch.save(original.net.state_dict(), pt)
     b = ens2zoo.create("unet", weights=pt, features=3)
     assert _state_equal(b.net.state_dict(), original.net.state_dict())
-    from ens2zoo.weights import sha256_file
+    from ens2zoo.zoo.weights import sha256_file
 
     assert b.sha256 == sha256_file(pt)
 
@@ -264,7 +264,7 @@ def test_wrong_shape_weights_name_architecture(tiny_weights):
 
 
 def test_saved_file_sha256_matches(tiny_weights):
-    from ens2zoo.weights import sha256_file
+    from ens2zoo.zoo.weights import sha256_file
 
     path, sha, _ = tiny_weights
     assert sha == sha256_file(path)

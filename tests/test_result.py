@@ -9,7 +9,7 @@ import torch
 
 import ens2zoo
 from ens2zoo import SpikeResult
-from ens2zoo.preprocessing import resampled_length
+from ens2zoo.inference.traces import resampled_length
 
 
 def _synthetic(frame_rate: float, n_input_frames: int, n: int = 3, seed: int = 0) -> SpikeResult:

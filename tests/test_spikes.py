@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ens2zoo.spikes import _pairwise_sum_f32, estimate_spikes, gaussian_kernel, spike_times
+from ens2zoo.inference.spikes import _pairwise_sum_f32, estimate_spikes, gaussian_kernel, spike_times
 
 from reference_ens2 import estimate_spikes as reference_estimate
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from ens2zoo.evaluation import read_csv, summarize
-from ens2zoo.manifest import upsert_record
+from ens2zoo.benchmark.evaluation import read_csv, summarize
+from ens2zoo.zoo.manifest import upsert_record
 from ens2zoo.metrics import COLUMNS
 
 

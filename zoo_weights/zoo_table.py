@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from ens2zoo.manifest import read_records
+from ens2zoo.zoo.manifest import read_records
 
 
 def main() -> None:

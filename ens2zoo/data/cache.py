@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ens2zoo.atomic import atomic_path
 from ens2zoo.data.neuron import Neuron
 from ens2zoo.data.recording import Recording
 from ens2zoo.defaults import SMOOTHING_SIGMA_S, WINDOW
+from ens2zoo.utils.atomic import atomic_path
 
-__all__ = ["FORMAT_VERSION", "cache_dir", "cache_path", "file_sha256", "read_cached",
+__all__ = ["FORMAT_VERSION", "cache_dir", "cache_path", "read_cached",
            "write_cached"]
 
 log = logging.getLogger("ens2zoo.data")
@@ -47,15 +47,6 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "ens2zoo"
-
-
-def file_sha256(path: str | Path) -> str:
-    """Hex sha256 of a file's content."""
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _params_hash(sampling_rate: float) -> str:

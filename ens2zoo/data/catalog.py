@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from pathlib import Path
 
 from ens2zoo.data.dataset import (
@@ -13,6 +12,7 @@ from ens2zoo.data.dataset import (
 )
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
+from ens2zoo.utils.checks import match_globs
 
 __all__ = ["CATALOG_COLUMNS", "catalog", "find_datasets"]
 
@@ -44,14 +44,10 @@ def find_datasets(root: str | Path, pattern: str = "*",
                          "the DSnn-... dataset folders")
     if cell_type not in (None, EXCITATORY, INHIBITORY):
         raise InputError(f"cell_type={cell_type!r}: pass 'excitatory', 'inhibitory' or None")
-    globs = [g.strip() for g in pattern.split(",") if g.strip()]
-    if not globs:
-        raise InputError(f"pattern={pattern!r} holds no glob; pass e.g. '*' or 'DS0[2-9]*,DS1*'")
+    names = set(match_globs([p.name for p in root.iterdir()], pattern, empty_means_all=False))
     found = []
     for folder in sorted(root.iterdir(), key=lambda p: p.name):
-        if not (folder.is_dir() and folder.name.startswith("DS")):
-            continue
-        if not any(fnmatch.fnmatchcase(folder.name, g) for g in globs):
+        if not (folder.is_dir() and folder.name.startswith("DS")) or folder.name not in names:
             continue
         if cell_type is not None and cell_type_of(folder.name) != cell_type:
             continue

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
-from collections.abc import Callable
 from pathlib import Path
 
 from ens2zoo.data import cache as _cache
@@ -12,24 +10,19 @@ from ens2zoo.data.dataset import Dataset
 from ens2zoo.data.neuron import Neuron, build_neuron
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
+from ens2zoo.utils.checks import check_rate
+from ens2zoo.utils.files import sha256_file
+from ens2zoo.utils.progress import ProgressArg, progress_callback
 
 __all__ = ["load_dataset", "load_datasets", "load_neuron"]
 
 log = logging.getLogger("ens2zoo.data")
 
 CacheArg = bool | str | Path
-ProgressArg = Callable[[int, int, str], object] | bool | None
 
 
 def _check_rate(sampling_rate: float) -> float:
-    try:
-        value = float(sampling_rate)
-    except (TypeError, ValueError):
-        value = float("nan")
-    if not (math.isfinite(value) and value > 0):
-        raise InputError(f"sampling_rate={sampling_rate!r} is not a positive number of Hz; "
-                         "pass e.g. 60.0")
-    return value
+    return check_rate(sampling_rate, "sampling_rate", flag="sampling_rate=60.0")
 
 
 def _cache_root(cache: CacheArg) -> Path | None:
@@ -65,27 +58,12 @@ def load_neuron(path: str | Path, sampling_rate: float = SAMPLING_RATE,
         return build_neuron(path, rate)
     if not path.is_file():
         raise InputError(f"{path}: no such file; pass the path of a CASCADE ground-truth .mat file")
-    sha = _cache.file_sha256(path)
+    sha = sha256_file(path)
     neuron = _cache.read_cached(path, sha, rate, root)
     if neuron is None:
         neuron = build_neuron(path, rate)
         _cache.write_cached(neuron, sha, root)
     return neuron
-
-
-def _progress_callback(progress: ProgressArg, total: int, desc: str):
-    if progress is None or progress is False:
-        return None, None
-    if progress is True:
-        from tqdm.auto import (
-            tqdm,  # a declared dependency, imported only when asked for
-        )
-        bar = tqdm(total=total, desc=desc, unit="file")
-        return (lambda done, n, name: bar.update(1)), bar
-    if callable(progress):
-        return progress, None
-    raise InputError(f"progress={progress!r}: pass None, True (a tqdm bar) or a callable "
-                     "f(done, total, file_name)")
 
 
 def load_dataset(folder: str | Path, sampling_rate: float = SAMPLING_RATE,
@@ -116,7 +94,7 @@ def load_dataset(folder: str | Path, sampling_rate: float = SAMPLING_RATE,
     if not files:
         raise InputError(f"{folder}: holds no .mat file; pass a folder of CASCADE "
                          "ground-truth files")
-    report, bar = _progress_callback(progress, len(files), folder.name)
+    report, bar = progress_callback(progress, len(files), folder.name)
     neurons: list[Neuron] = []
     skipped: list[tuple[str, str]] = []
     try:

@@ -11,6 +11,7 @@ import numpy as np
 from ens2zoo.data.matfile import RawTrial, read_trials
 from ens2zoo.data.recording import Recording, RecordingSkipped, preprocess_recording
 from ens2zoo.defaults import SAMPLING_RATE
+from ens2zoo.inference.noise import noise_level
 
 __all__ = ["Neuron", "build_neuron"]
 
@@ -78,9 +79,7 @@ def _neuron_stats(raws: list[RawTrial], kept: list[Recording]) -> tuple[float, f
         # the published loader concatenates into a float32 array, so the dtype of
         # the result follows the stored traces (float64 unless all are float32)
         concat = np.concatenate([np.zeros((0,), dtype="float32")] + [r.trace for r in raws])
-        diffs = np.abs(np.diff(concat))
-        noise = float(np.nanmedian(diffs) * 100 / np.sqrt(frame_rate)) \
-            if diffs.size and kept else float("nan")
+        noise = float(noise_level(concat, frame_rate)) if concat.size > 1 and kept else float("nan")
         n_events = sum(r.spike_times.shape[0] for r in raws)
         total_time = float(np.sum([r.times[-1] for r in raws]))
         firing = float(n_events / total_time) if total_time > 0 else float("nan")

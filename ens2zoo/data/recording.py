@@ -24,7 +24,6 @@ the window, too few frames, non-increasing time stamps or non-finite ΔF/F.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,7 +32,7 @@ import scipy.signal
 
 from ens2zoo.data.matfile import RawTrial
 from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S, WINDOW
-from ens2zoo.errors import InputError
+from ens2zoo.utils.checks import check_rate
 
 __all__ = ["Recording", "RecordingSkipped", "preprocess_recording", "smooth_counts",
            "smoothing_sigma_frames"]
@@ -126,9 +125,7 @@ def preprocess_recording(raw: RawTrial, sampling_rate: float = SAMPLING_RATE) ->
             trimming), too few frames, non-increasing time stamps or non-finite ΔF/F.
         InputError: ``sampling_rate`` is not a positive finite number.
     """
-    if not (math.isfinite(sampling_rate) and sampling_rate > 0):
-        raise InputError(f"sampling_rate={sampling_rate!r} is not a positive number of Hz; "
-                         "pass e.g. 60.0")
+    sampling_rate = check_rate(sampling_rate, "sampling_rate", flag="sampling_rate=60.0")
     times = raw.times
     trace = raw.trace
     if times.shape[0] < 2:

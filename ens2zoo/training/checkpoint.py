@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
 
 from ens2zoo.errors import WeightsError
-from ens2zoo.weights import read_state_dict, write_safetensors
+from ens2zoo.utils.files import safetensors_metadata
+from ens2zoo.zoo.weights import read_state_dict, write_safetensors
 
 
 @dataclass
@@ -44,8 +43,7 @@ def load_checkpoint(path: str | os.PathLike, net: torch.nn.Module,
     """Restore a checkpoint into ``net`` and ``optimizer``; returns (best state, progress, config)."""
     path = Path(path)
     tensors = read_state_dict(path)
-    with safe_open(str(path), framework="pt") as fh:
-        meta = {k: json.loads(v) for k, v in (fh.metadata() or {}).items()}
+    meta = safetensors_metadata(path)
     if "state" not in meta:
         raise WeightsError(f"{path} is not an ens2zoo training checkpoint (no progress metadata)")
     net.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})

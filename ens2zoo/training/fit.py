@@ -17,6 +17,7 @@ the one at the end of the best such stretch.
 
 from __future__ import annotations
 
+import copy
 import os
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -29,14 +30,15 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ens2zoo.devices import resolve_device
+from ens2zoo.defaults import WINDOW
 from ens2zoo.errors import InputError
 from ens2zoo.training.checkpoint import TrainingState, load_checkpoint, save_checkpoint
-from ens2zoo.training.losses import LossFn, get_loss
+from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.losses import get_loss
+from ens2zoo.utils.devices import resolve_device
 
 if TYPE_CHECKING:
     from ens2zoo.data import TrainingWindows
-    from ens2zoo.model import SpikeModel
 
 Callback = Callable[[int, float, TrainingState], bool | None]
 
@@ -88,52 +90,64 @@ def _batch_indices(seed: int, iteration: int, n_windows: int, batch_size: int) -
     return np.random.default_rng([seed, iteration]).integers(0, n_windows, size=batch_size)
 
 
-def fit(model: SpikeModel, data: Any, *, loss: str | LossFn = "mse", lr: float = 1e-3, batch_size: int = 1024,
-        max_iter: int = 5000, patience: int = 500, seed: int = 0, device: str | torch.device | None = None,
-        progress: bool | None = None, callbacks: Sequence[Callback] | Iterable[Callback] = (),
-        checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 250,
-        resume: bool = False, loss_window: int = 1) -> TrainingReport:
-    """Train ``model.net`` in place (see module docstring for the protocol).
+@dataclass(frozen=True)
+class FitResult:
+    """What :func:`fit` returns: the best weights and the report; the caller applies them."""
+
+    state_dict: dict[str, torch.Tensor]
+    report: TrainingReport
+
+
+def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, window: int = WINDOW,
+        device: str | torch.device = "cpu", progress: bool | None = None,
+        callbacks: Sequence[Callback] | Iterable[Callback] = (), checkpoint: str | os.PathLike | None = None,
+        resume: bool = False, warm_start: bool = False) -> FitResult:
+    """Train a copy of ``net`` (see module docstring for the protocol); ``net`` itself is not changed.
 
     Args:
+        net: the network (its current weights are the start with ``warm_start``).
         data: :class:`~ens2zoo.data.TrainingWindows`, or Datasets/Neurons to build them from.
-        loss: ``"mse"`` (published), ``"eucd"``, ``"corr"``, a registered name or a callable.
+        config: the training settings (default: the published protocol).
+        window: samples per training window (the model's window).
         callbacks: called as ``cb(iteration, loss, state)`` after each iteration; returning True stops.
-        checkpoint: file to write progress to every ``checkpoint_every`` iterations (atomic).
+        checkpoint: file to write progress to every ``config.checkpoint_every`` iterations (atomic).
         resume: continue from ``checkpoint`` if it exists.
-        loss_window: iterations averaged for the early-stopping criterion (1 = published).
+        warm_start: start from ``net``'s current weights instead of the seeded initialisation.
+
+    Returns:
+        :class:`FitResult` with the best state (on the CPU) and the :class:`TrainingReport`.
     """
-    if batch_size < 1 or max_iter < 1 or patience < 1 or loss_window < 1 or lr <= 0:
-        raise InputError("batch_size, max_iter, patience and loss_window must be ≥ 1 and lr > 0")
-    loss_fn = get_loss(loss)
-    windows = _as_windows(data, model.preprocessing.window)
-    dev = resolve_device(device, model.device)
-    net = model.net
+    config = config or TrainingConfig()
+    loss_fn = get_loss(config.loss)
+    windows = _as_windows(data, window)
+    dev = resolve_device(device)
+    net = copy.deepcopy(net)
+    seed = config.seed
     torch.manual_seed(seed)
-    for module in net.modules():  # initial weights depend on the seed only, not on RNG history
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-    init_normal(net)
+    if not warm_start:
+        for module in net.modules():  # initial weights depend on the seed only, not on RNG history
+            if hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+        init_normal(net)
     net.to(dev)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     state = TrainingState()
     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    config = {"loss": loss if isinstance(loss, str) else getattr(loss, "__name__", "custom"), "lr": lr,
-              "batch_size": batch_size, "seed": seed, "loss_window": loss_window}
+    resume_key = {**config.resume_key(), "warm_start": warm_start}
     if resume and checkpoint and Path(checkpoint).is_file():
         best, state, saved = load_checkpoint(checkpoint, net, optimizer)
-        if {k: saved.get(k) for k in config} != config:
+        if {k: saved.get(k) for k in resume_key} != resume_key:
             raise InputError(f"checkpoint {checkpoint} was written with {saved}; resume with the same settings "
                              "or start afresh without --resume")
         net.to(dev)
-    show = progress if progress is not None else False
     start = time.perf_counter() - state.seconds
     stopped_early = False
     net.train()
-    with tqdm(total=max_iter, initial=state.iteration, disable=not show, desc=f"train {model.architecture}") as bar:
-        while state.iteration < max_iter:
+    with tqdm(total=config.max_iter, initial=state.iteration, disable=not progress,
+              desc=f"train {type(net).__name__}") as bar:
+        while state.iteration < config.max_iter:
             state.iteration += 1
-            idx = _batch_indices(seed, state.iteration, len(windows), batch_size)
+            idx = _batch_indices(seed, state.iteration, len(windows), config.batch_size)
             torch.manual_seed(seed * 1_000_003 + state.iteration)  # dropout: same stream after a resume
             x, r, s = (torch.from_numpy(a).to(dev) for a in windows.batch(idx))
             optimizer.zero_grad(set_to_none=True)
@@ -141,9 +155,9 @@ def fit(model: SpikeModel, data: Any, *, loss: str | LossFn = "mse", lr: float =
             value.backward()
             optimizer.step()
             state.losses.append(float(value.detach()))
-            recent = state.losses[-loss_window:]
+            recent = state.losses[-config.loss_window:]
             current = sum(recent) / len(recent)
-            if len(recent) == loss_window and current < state.best_loss:
+            if len(recent) == config.loss_window and current < state.best_loss:
                 state.best_loss, state.best_iteration, state.since_best = current, state.iteration, 0
                 best = {k: v.detach().clone() for k, v in net.state_dict().items()}
             else:
@@ -151,18 +165,15 @@ def fit(model: SpikeModel, data: Any, *, loss: str | LossFn = "mse", lr: float =
             bar.update(1)
             bar.set_postfix(loss=f"{state.losses[-1]:.4g}", best=f"{state.best_loss:.4g}")
             stop = any(bool(cb(state.iteration, current, state)) for cb in callbacks)
-            if state.since_best >= patience:
+            if state.since_best >= config.patience:
                 stopped_early = True
-            if checkpoint and (state.iteration % checkpoint_every == 0 or stopped_early or stop):
+            if checkpoint and (state.iteration % config.checkpoint_every == 0 or stopped_early or stop):
                 state.seconds = time.perf_counter() - start
-                save_checkpoint(checkpoint, net, best, optimizer, state, config)
+                save_checkpoint(checkpoint, net, best, optimizer, state, resume_key)
             if stopped_early or stop:
                 break
     state.seconds = time.perf_counter() - start
-    net.load_state_dict(best)
-    net.eval()
-    model.net = net.to(model.device)
-    model.sha256 = None
-    return TrainingReport(iterations=state.iteration, best_iteration=state.best_iteration,
-                          best_loss=state.best_loss, stopped_early=stopped_early, seconds=state.seconds,
-                          losses=tuple(state.losses))
+    report = TrainingReport(iterations=state.iteration, best_iteration=state.best_iteration,
+                            best_loss=state.best_loss, stopped_early=stopped_early, seconds=state.seconds,
+                            losses=tuple(state.losses))
+    return FitResult({k: v.detach().to("cpu") for k, v in best.items()}, report)

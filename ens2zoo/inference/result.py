@@ -24,6 +24,9 @@ class SpikeResult:
         sha256: hash of the weights used (None for unsaved weights).
         stride: window stride used (1 = exact published read-out).
         nan_filled: input samples filled by interpolation.
+        noise_level: (n_neurons,) CASCADE's ν of each input trace at ``frame_rate``, %·Hz^-1/2.
+        member: (n_neurons,) name of the network that served each neuron (a family's member,
+            else the model's name).
     """
 
     rate: np.ndarray
@@ -36,10 +39,17 @@ class SpikeResult:
     sha256: str | None = None
     stride: int = 1
     nan_filled: int = 0
+    noise_level: np.ndarray | None = None
+    member: np.ndarray | None = None
     times: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
         self.times = (np.arange(self.rate.shape[-1]) + 1) / self.sampling_rate
+        n = self.rate.shape[0]
+        if self.noise_level is None:
+            self.noise_level = np.full(n, np.nan)
+        if self.member is None:
+            self.member = np.array([self.model] * n, dtype=str)
 
     @property
     def n_neurons(self) -> int:

@@ -154,13 +154,67 @@ def overlap_add_sum(
     return total
 
 
-def overlap_add_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray, *,
-                     window: int = WINDOW, **kwargs) -> np.ndarray:
-    """Spike rate (float32, spikes per sample) of one trace: the published read-out.
-
-    The overlap-added outputs at the trace's own samples, divided by ``window``;
-    keyword arguments are those of :func:`overlap_add_sum`.
-    """
-    half = window // 2
+def _centre_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray, *, window: int, stride: int,
+                 batch_size: int, device: torch.device, on_batch: Callable[[int], None] | None,
+                 pool: Executor | None) -> np.ndarray:
+    """One output per window at its centre sample; strides > 1 interpolate linearly between centres."""
     n = int(trace.shape[0])
-    return (overlap_add_sum(net, trace, window=window, **kwargs)[half:half + n] / window).astype(np.float32)
+    half = window // 2
+    padded = torch.zeros(n + window, dtype=torch.float32)
+    padded[half:half + n] = torch.from_numpy(np.asarray(trace, dtype=np.float32))
+    windows = padded.to(device).unfold(0, window, 1)
+    starts = window_starts(n, stride)
+
+    def evaluate(b0: int) -> torch.Tensor:
+        idx = torch.from_numpy(starts[b0:b0 + batch_size]).to(device)
+        with torch.inference_mode():
+            return net(windows[idx]).reshape(len(idx)).to(torch.float64)
+
+    parts = []
+    for out in _in_order(evaluate, list(range(0, len(starts), batch_size)), pool):
+        parts.append(out.cpu().numpy())
+        if on_batch is not None:
+            on_batch(len(out))
+    centres = np.concatenate(parts)  # window j is centred on trace sample j
+    return centres if stride == 1 else np.interp(np.arange(n), starts, centres)
+
+
+def network_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray, *, readout: str = "overlap-add",
+                 window: int = WINDOW, stride: int = 1, batch_size: int = CPU_BATCH,
+                 device: torch.device | str = "cpu", on_batch: Callable[[int], None] | None = None,
+                 pool: Executor | None = None) -> tuple[np.ndarray, int]:
+    """The one inference engine: a trace's rate (spikes per sample, float64) for every read-out mode.
+
+    Returns ``(values, pad)``: entry k of ``values`` belongs to trace sample ``k − pad``.
+    For ``"overlap-add"`` ``pad`` is ``window // 2`` and the entries outside the trace hold the
+    window outputs that fall beyond its ends (the published benchmark adds them to the
+    neighbouring recording); the other modes have ``pad = 0``.
+
+    Args:
+        readout: ``"overlap-add"``, ``"centre"`` or ``"whole-trace"`` (see ``ens2zoo.zoo.entries.READOUTS``).
+        window: samples per window (ignored by whole-trace networks).
+        stride: evaluate every ``stride``-th window (1 = exact); whole-trace networks take 1 only.
+    """
+    device = torch.device(device)
+    if readout == "overlap-add":
+        total = overlap_add_sum(net, trace, window=window, stride=stride, batch_size=batch_size, device=device,
+                                on_batch=on_batch, pool=pool)
+        return total / window, window // 2
+    if readout == "centre":
+        return _centre_rate(net, trace, window=window, stride=stride, batch_size=batch_size, device=device,
+                            on_batch=on_batch, pool=pool), 0
+    if readout == "whole-trace":
+        x = torch.from_numpy(np.asarray(trace, dtype=np.float32))[None, :].to(device)
+        with torch.inference_mode():
+            out = net(x).reshape(-1).to(torch.float64).cpu().numpy()
+        if on_batch is not None:
+            on_batch(1)
+        return out, 0
+    raise ValueError(f"unknown read-out {readout!r}")
+
+
+def trace_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray, **kwargs) -> np.ndarray:
+    """Spike rate (float32, spikes per sample) of one trace: :func:`network_rate` cropped to the trace."""
+    values, pad = network_rate(net, trace, **kwargs)
+    n = int(trace.shape[0])
+    return values[pad:pad + n].astype(np.float32)

@@ -7,7 +7,6 @@ weights_only=True)``, which refuses anything but tensors and plain containers.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import pickle
@@ -17,20 +16,12 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file, save_file
 
-from ens2zoo.atomic import atomic_path
 from ens2zoo.errors import WeightsError
+from ens2zoo.utils.atomic import atomic_path
+from ens2zoo.utils.files import sha256_file
 
 SAFETENSORS_SUFFIXES = (".safetensors",)
 TORCH_SUFFIXES = (".pt", ".pth")
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def verify_sha256(path: str | os.PathLike, expected: str) -> None:

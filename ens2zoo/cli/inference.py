@@ -1,69 +1,26 @@
-"""The ``ens2zoo`` command line: list, predict, demo (and train / evaluate / benchmark).
-
-Errors on bad input print one line naming the problem and the fix and exit with
-status 2 (no traceback unless ``--debug``); no output file is created or truncated.
-"""
+"""``ens2zoo list``, ``predict`` and ``demo``."""
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 import time
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "ens2-exc"
-
-
-def _parse_hparams(items: list[str] | None) -> dict:
-    """``KEY=VALUE`` hyper-parameters; values parsed as JSON where they are JSON."""
-    out = {}
-    for item in items or []:
-        key, _, value = item.partition("=")
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
-
-
-def _add_model_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("model (a zoo name, or an architecture with a weights file)")
-    g.add_argument("--model", help=f"zoo model name (default: {DEFAULT_MODEL}; see `ens2zoo list`)")
-    g.add_argument("--arch", help="architecture name, used with --weights")
-    g.add_argument("--weights", help=".safetensors or .pt state dict for --arch (default arch: unet)")
-    g.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
-
-
-def _model_from_args(args: argparse.Namespace):
-    import ens2zoo
-
-    if args.weights:
-        if args.model:
-            raise ens2zoo.InputError("give either --model NAME or --arch ARCH --weights FILE, not both")
-        hparams = _parse_hparams(getattr(args, "hparam", None))
-        return ens2zoo.create(args.arch or "unet", weights=args.weights, device=args.device, **hparams)
-    if getattr(args, "hparam", None):
-        raise ens2zoo.InputError("--hparam needs --arch ARCH --weights FILE")
-    if args.arch:
-        raise ens2zoo.InputError(f"--arch {args.arch} needs --weights FILE (or use --model NAME)")
-    return ens2zoo.load(args.model or DEFAULT_MODEL, device=args.device)
+from ens2zoo.cli.options import add_model_args, model_from_args
+from ens2zoo.zoo.registry import get_architecture, get_model_entry, list_architectures, list_models
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    import ens2zoo
-
     print("Architectures")
-    for name in ens2zoo.list_architectures():
-        spec = ens2zoo.get_architecture(name)
+    for name in list_architectures():
+        spec = get_architecture(name)
         print(f"  {name:<12} {spec.description}  [{spec.source}]")
     print("\nZoo models")
     print(f"  {'name':<12} {'arch':<6} {'status':<16} description")
-    for name in ens2zoo.list_models():
-        e = ens2zoo.get_model_entry(name)
+    for name in list_models():
+        e = get_model_entry(name)
         print(f"  {name:<12} {e.architecture:<6} {e.status:<16} {e.description}")
     return 0
 
@@ -87,19 +44,16 @@ def _summary(result, elapsed: float, out: Path | None) -> str:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from ens2zoo.io import read_traces, write_results
+    from ens2zoo.io.formats import OUTPUT_SUFFIXES, read_traces, write_results
+    from ens2zoo.utils.files import check_suffix
 
     source = Path(args.input)
-    out = Path(args.output) if args.output else source.with_name(source.stem + ".ens2zoo.npz")
-    if out.suffix.lower() not in (".npz", ".mat", ".h5", ".hdf5"):
-        from ens2zoo.errors import InputError
-
-        raise InputError(f"-o {out}: output must end in .npz, .mat or .h5")
+    out = check_suffix(args.output or source.with_name(source.stem + ".ens2zoo.npz"), OUTPUT_SUFFIXES, "output")
     traces = read_traces(args.input, key=args.key, transpose=args.transpose)
-    model = _model_from_args(args)
+    model = model_from_args(args)
     start = time.perf_counter()
     result = model.predict(traces, args.frame_rate, stride=args.stride, batch_size=args.batch_size,
-                           progress=None if args.progress is None else args.progress, nan=args.nan)
+                           progress=args.progress, nan=args.nan, noise_level=args.noise_level)
     elapsed = time.perf_counter() - start
     write_results(out, result, {"input": str(args.input)})
     if args.plot:
@@ -113,12 +67,12 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from scipy.ndimage import gaussian_filter1d
 
-    from ens2zoo.io import write_results
+    from ens2zoo.io.formats import write_results
     from ens2zoo.plotting import plot_result
     from ens2zoo.simulate import simulate_recording
 
     sim = simulate_recording(n_neurons=5, duration_s=120.0, frame_rate=30.0, seed=args.seed)
-    model = _model_from_args(args)
+    model = model_from_args(args)
     start = time.perf_counter()
     result = model.predict(sim.dff, sim.frame_rate)
     elapsed = time.perf_counter() - start
@@ -141,15 +95,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from ens2zoo import __version__
-
-    parser = argparse.ArgumentParser(prog="ens2zoo",
-                                     description="Spike inference from calcium imaging (ENS² model zoo)")
-    parser.add_argument("--version", action="version", version=f"ens2zoo {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    sub = parser.add_subparsers(dest="command", required=True)
-
+def add_inference_commands(sub: argparse._SubParsersAction) -> None:
+    """Register ``list``, ``predict`` and ``demo``."""
     sub.add_parser("list", help="list architectures and zoo models").set_defaults(func=_cmd_list)
 
     p = sub.add_parser("predict", help="infer spikes from a file of ΔF/F traces")
@@ -163,43 +110,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="windows per forward pass")
     p.add_argument("--nan", choices=("raise", "interpolate"), default="raise",
                    help="NaN/inf samples: refuse (default) or fill by linear interpolation")
+    p.add_argument("--noise-level", type=float, metavar="NU",
+                   help="route every neuron as if its noise level were NU %%·Hz^-1/2 (families only; "
+                        "default: each neuron's measured ν)")
     p.add_argument("--plot", help="also write a PNG overview here")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
-    _add_model_args(p)
+    add_model_args(p)
     p.set_defaults(func=_cmd_predict)
 
     d = sub.add_parser("demo", help="simulate a recording, infer spikes, write results and a plot")
     d.add_argument("-o", "--output", default="demo_output", help="output folder (default: demo_output)")
     d.add_argument("--seed", type=int, default=0)
-    _add_model_args(d)
+    add_model_args(d)
     d.set_defaults(func=_cmd_demo)
 
-    from ens2zoo.cli_training import add_training_commands
-
-    add_training_commands(sub)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "frame_rate", 1.0) is None and args.command == "predict":
-        print("ens2zoo: error: --frame-rate HZ is required: give the imaging rate of the traces in Hz",
-              file=sys.stderr)
-        return 2
-    from ens2zoo.errors import Ens2ZooError
-
-    try:
-        return args.func(args)
-    except (Ens2ZooError, OSError) as exc:
-        if args.debug:
-            raise
-        print(f"ens2zoo: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("ens2zoo: interrupted; no partial output was written", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

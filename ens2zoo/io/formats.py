@@ -19,9 +19,10 @@ import h5py
 import numpy as np
 import scipy.io
 
-from ens2zoo.atomic import atomic_path
+from ens2zoo._version import __version__
 from ens2zoo.errors import InputError
-from ens2zoo.result import SpikeResult
+from ens2zoo.inference.result import SpikeResult
+from ens2zoo.utils.atomic import atomic_path
 
 INPUT_SUFFIXES = (".npy", ".npz", ".mat", ".h5", ".hdf5", ".csv", ".tsv", ".txt")
 OUTPUT_SUFFIXES = (".npz", ".mat", ".h5", ".hdf5")
@@ -110,9 +111,9 @@ def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None
         "event_times": event_times,
         "event_offsets": event_offsets,
         "times": result.times,
+        "noise_level": np.asarray(result.noise_level, dtype=np.float64),
+        "member": np.asarray(result.member, dtype=str),
     }
-    from ens2zoo import __version__
-
     meta = {
         "model": result.model, "sha256": result.sha256 or "", "ens2zoo_version": __version__,
         "frame_rate": float(result.frame_rate), "sampling_rate": float(result.sampling_rate),
@@ -138,7 +139,9 @@ def write_results(path: str | os.PathLike, result: SpikeResult, metadata: Mappin
         else:
             with h5py.File(tmp, "w") as fh:
                 for k, v in fields.items():
-                    if isinstance(v, np.ndarray):
+                    if isinstance(v, np.ndarray) and v.dtype.kind == "U":  # HDF5 has no fixed-width unicode
+                        fh.create_dataset(k, data=v.astype(object), dtype=h5py.string_dtype())
+                    elif isinstance(v, np.ndarray):
                         fh.create_dataset(k, data=v, compression="gzip")
                     else:
                         fh.attrs[k] = v

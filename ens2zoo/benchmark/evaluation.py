@@ -20,7 +20,7 @@ For every neuron (all its kept recordings, already resampled to 60 Hz by
    :func:`neuron_prediction` reproduces it exactly (``published_boundaries=False``
    keeps the recordings separate instead);
 4. **as published**, discrete spikes are estimated once on the neuron's
-   concatenated predicted rate (:func:`ens2zoo.spikes.estimate_spikes`, whose
+   concatenated predicted rate (:func:`ens2zoo.inference.spikes.estimate_spikes`, whose
    run-splitting depends on the whole trace), and converted to times with frame
    k → (k + 1)/60 s.  Equivalently, each recording's events sit at their own
    times offset by the summed duration of the previous recordings;
@@ -38,21 +38,22 @@ from __future__ import annotations
 import csv
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from ens2zoo.atomic import atomic_path
 from ens2zoo.data import Dataset, Neuron
 from ens2zoo.errors import InputError
-from ens2zoo.inference import cpu_batch_pool, default_batch_size, overlap_add_sum
+from ens2zoo.inference.spikes import estimate_spikes, spike_times
+from ens2zoo.inference.traces import resample
+from ens2zoo.inference.windows import cpu_batch_pool, default_batch_size, network_rate
 from ens2zoo.metrics import COLUMNS as METRIC_COLUMNS
 from ens2zoo.metrics import evaluate_many
 from ens2zoo.model import SpikeModel
-from ens2zoo.preprocessing import resample
-from ens2zoo.spikes import estimate_spikes, spike_times
+from ens2zoo.utils.atomic import atomic_path
+from ens2zoo.utils.progress import ProgressArg, progress_callback
 
 __all__ = ["COLUMNS", "SUMMARY_COLUMNS", "NeuronPrediction", "evaluate_model", "neuron_prediction",
            "read_csv", "summarize", "write_csv"]
@@ -61,9 +62,6 @@ __all__ = ["COLUMNS", "SUMMARY_COLUMNS", "NeuronPrediction", "evaluate_model", "
 COLUMNS = ("dataset", "neuron", *METRIC_COLUMNS)
 #: Columns of a per-dataset summary row (medians over the dataset's neurons).
 SUMMARY_COLUMNS = ("dataset", "neurons", *METRIC_COLUMNS)
-
-ProgressArg = Callable[[int, int, str], object] | bool | None
-
 
 @dataclass
 class NeuronPrediction:
@@ -108,28 +106,34 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     _check_rates(model, rate)
     if not neuron.recordings:
         raise InputError(f"neuron {neuron.name} of {neuron.dataset} has no recording to evaluate")
-    window = model.preprocessing.window
+    whole = model.readout == "whole-trace"
+    window = 1 if whole else model.preprocessing.window
     half = window // 2
     lengths = np.array([len(r) for r in neuron.recordings], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     total = int(lengths.sum())
-    # position i of `summed` is concatenated sample i − half; each recording's
-    # overlap-added outputs, spill-over included, land on their own positions
+    # position i of `summed` is concatenated sample i − half; each recording's rate,
+    # with the spill-over of its edge windows, lands on its own positions
     summed = np.zeros(total + window - 1)
-    model.net.eval()
     dev = model.device
-    with torch.inference_mode(), cpu_batch_pool(dev) as pool:
-        for rec, start, n in zip(neuron.recordings, starts, lengths):
-            # the same 60 Hz → 60 Hz FFT round trip as predict() (and as the published loader)
-            trace60 = resample(np.asarray(rec.trace, dtype=np.float64)[None, :], rate,
-                               model.preprocessing.sampling_rate)[0]
-            part = overlap_add_sum(model.net, trace60, window=window, stride=stride, device=dev, pool=pool,
-                                   batch_size=batch_size or default_batch_size(dev))
-            if not published_boundaries:
-                part[:half] = 0
-                part[half + n:] = 0
-            summed[start:start + n + window - 1] += part
-    pred = summed[half:half + total] / window
+    was_training = model.net.training
+    model.net.eval()
+    try:
+        with torch.inference_mode(), cpu_batch_pool(dev) as pool:
+            for rec, start, n in zip(neuron.recordings, starts, lengths):
+                # the same 60 Hz → 60 Hz FFT round trip as predict() (and as the published loader)
+                trace60 = resample(np.asarray(rec.trace, dtype=np.float64)[None, :], rate,
+                                   model.preprocessing.sampling_rate)[0]
+                part, pad = network_rate(model.net, trace60, readout=model.readout, window=window,
+                                         stride=stride, device=dev, pool=pool,
+                                         batch_size=batch_size or default_batch_size(dev))
+                if not published_boundaries:
+                    part = part[pad:pad + n]
+                    pad = 0
+                summed[start + half - pad:start + half - pad + len(part)] += part
+    finally:
+        model.net.train(was_training)
+    pred = summed[half:half + total]
     sigma = model.preprocessing.smoothing_sigma_s
     counts = estimate_spikes(pred, rate, sigma)
     pred_events = spike_times(counts, rate)
@@ -138,20 +142,6 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     true_rate = np.concatenate([r.rate for r in neuron.recordings])
     return NeuronPrediction(pred_rate=pred, true_rate=true_rate, pred_events=pred_events,
                             true_events=true_events, sampling_rate=rate)
-
-
-def _progress(progress: ProgressArg, total: int):
-    if progress is None or progress is False:
-        return None, None
-    if progress is True:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=total, desc="evaluating", unit="neuron")
-        return (lambda done, n, name: bar.update(1)), bar
-    if callable(progress):
-        return progress, None
-    raise InputError(f"progress={progress!r}: pass None, True (a tqdm bar) or a callable "
-                     "f(done, total, name)")
 
 
 def _as_dicts(table) -> list[dict]:
@@ -177,7 +167,7 @@ def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: in
         ``er50`` (%), ``error``, ``bias``.
     """
     total = sum(len(d.neurons) for d in datasets)
-    report, bar = _progress(progress, total)
+    report, bar = progress_callback(progress, total, "evaluating", unit="neuron")
     rows: list[dict] = []
     done = 0
     try:

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import scipy.signal
 
 from ens2zoo.defaults import MIN_DURATION_S, SAMPLING_RATE
 from ens2zoo.errors import InputError
+from ens2zoo.utils.checks import check_rate
 
 NAN_POLICIES = ("raise", "interpolate")
-
-
-def check_frame_rate(frame_rate: float | None) -> float:
-    """A positive, finite frame rate in Hz, or :class:`InputError`."""
-    if frame_rate is None:
-        raise InputError("the frame rate is missing: pass frame_rate=… (Hz), or --frame-rate HZ on the command line")
-    try:
-        value = float(frame_rate)
-    except (TypeError, ValueError):
-        raise InputError(f"frame rate {frame_rate!r} is not a number: give it in Hz, e.g. 30") from None
-    if not math.isfinite(value) or value <= 0:
-        raise InputError(f"frame rate {frame_rate!r} must be a positive number of Hz, e.g. 30")
-    return value
 
 
 def interpolate_nans(traces: np.ndarray) -> tuple[np.ndarray, int]:
@@ -51,7 +37,7 @@ def check_traces(traces: object, frame_rate: float, *, nan: str = "raise") -> tu
         frame_rate: Hz.
         nan: ``"raise"`` refuses NaN/inf; ``"interpolate"`` fills them linearly.
     """
-    frame_rate = check_frame_rate(frame_rate)
+    frame_rate = check_rate(frame_rate)
     if nan not in NAN_POLICIES:
         raise InputError(f"nan={nan!r} is not one of {NAN_POLICIES}")
     try:

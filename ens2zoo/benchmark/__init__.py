@@ -1,0 +1,1 @@
+"""Benchmarking: evaluation as published, the LODO runner and the published table."""

@@ -1,0 +1,167 @@
+"""The leave-one-dataset-out (LODO) benchmark (``ens2zoo benchmark``).
+
+:func:`run_benchmark`: for each held-out dataset (``DS09`` → folder ``DS09-*``), train a
+recipe on every other training dataset, save ``<recipe>_lodo_<DSxx>.safetensors``,
+evaluate on the held-out dataset (:func:`ens2zoo.benchmark.evaluation.evaluate_model`),
+write ``<recipe>_lodo_<DSxx>.csv`` and finally ``summary.csv``: our per-dataset medians
+next to the published ones (:mod:`ens2zoo.benchmark.published`).  Existing weights are
+reused only when their metadata records the same recipe (an interrupted benchmark
+resumes; an interrupted training resumes from its checkpoint), and an existing
+per-neuron CSV newer than its weights is not re-evaluated.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ens2zoo.benchmark.evaluation import evaluate_model, nan_median, read_csv, write_csv
+from ens2zoo.benchmark.published import (
+    SUMMARY_METRICS,
+    dataset_number,
+    published_medians,
+    published_metrics_path,
+    read_published_metrics,
+)
+from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.errors import InputError
+from ens2zoo.training.recipes import Recipe
+from ens2zoo.training.runner import torch_threads, train_and_save
+from ens2zoo.utils.files import safetensors_metadata
+from ens2zoo.zoo.factory import create
+
+log = logging.getLogger(__name__)
+
+#: Datasets ENS² trains its excitatory model on (DS01 is never used for training).
+EXCITATORY_TRAINING = "DS0[2-9]*,DS1*,DS2[01]*"
+#: Datasets of inhibitory neurons.
+INHIBITORY_TRAINING = "DS2[2-7]*"
+#: Columns of ``summary.csv``.
+SUMMARY_COLUMNS = ("dataset", "neurons", "corr", "er50", "vpd",
+                   "published_neurons", "published_corr", "published_er50", "published_vpd")
+
+
+def check_recipe(weights: Path, recipe: Recipe) -> None:
+    """Refuse to reuse ``weights`` trained with another recipe than ``recipe``."""
+    recorded = safetensors_metadata(weights).get("recipe")
+    expected = recipe.to_dict()
+    def key(r: dict) -> tuple:  # threads change the speed, not the weights' recipe
+        return r.get("architecture"), r.get("hparams"), {k: v for k, v in r.get("config", {}).items() if k != "threads"}
+
+    if not isinstance(recorded, dict) or key(recorded) != key(expected):
+        name = recorded.get("name") if isinstance(recorded, dict) else "no recorded recipe"
+        raise InputError(f"{weights} was trained with {name!r}, not with recipe {recipe.name!r} as now: "
+                         "move it away (or delete it) to retrain, or choose its recipe")
+
+
+def _fmt(value, spec: str) -> str:
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    return format(value, spec)
+
+
+def summary_table(rows: Sequence[dict]) -> str:
+    """The benchmark summary as an aligned text table."""
+    header = (f"{'dataset':<10} {'n':>3} {'corr %':>7} {'pub':>7} {'er50 %':>7} {'pub':>7} "
+              f"{'vpd':>6} {'pub':>6} {'pub n':>5}")
+    lines = [header]
+    for r in rows:
+        lines.append(f"{r['dataset']!s:<10} {_fmt(r['neurons'], 'd'):>3} {_fmt(r['corr'], '.1f'):>7} "
+                     f"{_fmt(r['published_corr'], '.1f'):>7} {_fmt(r['er50'], '.1f'):>7} "
+                     f"{_fmt(r['published_er50'], '.1f'):>7} {_fmt(r['vpd'], '.2f'):>6} "
+                     f"{_fmt(r['published_vpd'], '.2f'):>6} {_fmt(r['published_neurons'], 'd'):>5}")
+    return "\n".join(lines)
+
+
+def _fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequence[Path], *, stride: int,
+          device: str, log_interval: int) -> list[dict]:
+    """Train (or reuse) and evaluate one fold; returns its per-neuron rows."""
+    weights = out / f"{recipe.name}_lodo_{prefix}.safetensors"
+    table = out / f"{recipe.name}_lodo_{prefix}.csv"
+    log.info("== %s: held out %s; training on %d datasets", prefix, folder.name, len(training))
+    if weights.is_file():
+        check_recipe(weights, recipe)
+        log.info("%s exists (recipe %s): not retraining", weights, recipe.name)
+    else:
+        train_and_save(training, weights, recipe, device=device, resume=True, log_interval=log_interval)
+    if table.is_file() and table.stat().st_mtime >= weights.stat().st_mtime:
+        log.info("%s is up to date: not re-evaluating", table)
+        return read_csv(table)
+    model = create(recipe.architecture, weights=weights, device=device, **recipe.hparams)
+    dataset = load_dataset(folder, progress=None)
+    start = time.perf_counter()
+    rows = evaluate_model(model, [dataset], stride=stride)
+    write_csv(table, rows)
+    log.info("evaluated %d neurons of %s in %.0f s; wrote %s", len(rows), folder.name,
+             time.perf_counter() - start, table)
+    return rows
+
+
+def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str | os.PathLike,
+                  recipe: Recipe, *, training_datasets: str = EXCITATORY_TRAINING,
+                  stride: int = 1, published: str | os.PathLike | None = None, device: str = "cpu",
+                  log_interval: int = 100) -> list[dict]:
+    """Leave-one-dataset-out benchmark; returns the summary rows (also written to ``summary.csv``).
+
+    Args:
+        data: folder of ``DSnn-*`` dataset folders.
+        held_out: dataset prefixes (``"DS09"``); each is held out in turn.
+        output: results folder.
+        recipe: what to train (architecture, hyper-parameters, training settings); names the files.
+        training_datasets: comma-separated globs of the training pool; the held-out
+            dataset is removed from it.
+        stride: inference stride for the evaluation (1 = exact).
+        published: published per-neuron metrics CSV (default: :func:`published_metrics_path`).
+    """
+    if not held_out:
+        raise InputError("--lodo names no dataset: give e.g. --lodo DS09,DS10")
+    out = Path(output)
+    out.mkdir(parents=True, exist_ok=True)
+    pub_path = Path(published) if published else published_metrics_path()
+    if published and not pub_path.is_file():
+        raise InputError(f"{pub_path}: no such published metrics file")
+    pub_rows = read_published_metrics(pub_path)
+    if pub_path is None:
+        log.warning("published metrics not found (set ENS2ZOO_SHARED): published columns left empty")
+
+    pool = find_datasets(data, training_datasets)
+    plan = []
+    for label in held_out:
+        number = dataset_number(label)
+        prefix = f"DS{number:02d}"
+        matches = find_datasets(data, f"{prefix}-*")
+        if len(matches) != 1:
+            found = ", ".join(m.name for m in matches) or "none"
+            raise InputError(f"held-out {label}: expected one folder {prefix}-* under {data}, found {found}")
+        training = [f for f in pool if f.name != matches[0].name]
+        if not training:
+            raise InputError(f"held-out {prefix}: no training dataset left under {data} matching "
+                             f"{training_datasets!r}")
+        plan.append((prefix, number, matches[0], training))
+
+    summary = []
+    all_rows = []
+    with torch_threads(recipe.config.threads):
+        for prefix, number, folder, training in plan:
+            rows = _fold(out, recipe, prefix, folder, training, stride=stride, device=device,
+                         log_interval=log_interval)
+            all_rows.extend(rows)
+            summary.append({"dataset": prefix, "neurons": len(rows),
+                            **{m: nan_median(r.get(m) for r in rows) for m in SUMMARY_METRICS},
+                            **published_medians(number, pub_rows)})
+    if len(summary) > 1:
+        numbers = {n for _, n, _, _ in plan}
+        pooled = [r for r in pub_rows if int(r.get("dset", -1)) in numbers]
+        summary.append({"dataset": "all", "neurons": len(all_rows),
+                        **{m: nan_median(r.get(m) for r in all_rows) for m in SUMMARY_METRICS},
+                        "published_neurons": len(pooled) if pooled else None,
+                        **{f"published_{m}": (nan_median(r.get(m) for r in pooled) if pooled else None)
+                           for m in SUMMARY_METRICS}})
+    write_csv(out / "summary.csv", summary, SUMMARY_COLUMNS)
+    log.debug("%s", summary_table(summary))
+    return summary

@@ -1,0 +1,1 @@
+"""The ``ens2zoo`` command line, one module per command group."""

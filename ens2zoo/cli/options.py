@@ -1,0 +1,125 @@
+"""Options shared by the command groups: model selection, hyper-parameters and training settings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import TYPE_CHECKING
+
+from ens2zoo.errors import InputError
+from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.recipes import Recipe, get_recipe, list_recipes
+
+if TYPE_CHECKING:
+    from ens2zoo.model import SpikeModel
+
+DEFAULT_MODEL = "ens2-exc"
+
+
+def parse_hparams(items: list[str] | None) -> dict:
+    """``KEY=VALUE`` hyper-parameters; values parsed as JSON where they are JSON."""
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"--hparam {item!r}: write KEY=VALUE, e.g. --hparam features=16")
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def add_model_args(p: argparse.ArgumentParser) -> None:
+    """``--model`` or ``--arch/--weights/--hparam``, and ``--device``."""
+    g = p.add_argument_group("model (a zoo name, or an architecture with a weights file)")
+    g.add_argument("--model", help=f"zoo model name (default: {DEFAULT_MODEL}; see `ens2zoo list`)")
+    g.add_argument("--arch", help="architecture name, used with --weights (default: read from the weights' "
+                                  "metadata, else unet)")
+    g.add_argument("--weights", help=".safetensors or .pt state dict")
+    g.add_argument("--hparam", action="append", metavar="KEY=VALUE",
+                   help="architecture hyper-parameter of --arch (for weights trained with non-default ones)")
+    g.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+
+
+def weights_description(path: str) -> dict:
+    """Architecture and hyper-parameters recorded in an ens2zoo safetensors file (``{}`` for other files)."""
+    from pathlib import Path
+
+    from ens2zoo.utils.files import safetensors_metadata
+
+    if not (str(path).endswith(".safetensors") and Path(path).is_file()):
+        return {}
+    try:
+        meta = safetensors_metadata(path)
+    except Exception:  # corrupt or foreign: create() reports it with the fix
+        return {}
+    return meta if isinstance(meta.get("architecture"), str) else {}
+
+
+def model_from_args(args: argparse.Namespace) -> SpikeModel:
+    """The model the options name (a zoo name, or an architecture with weights)."""
+    from ens2zoo.zoo.factory import create, load
+
+    if args.weights:
+        if args.model:
+            raise InputError("give either --model NAME or --arch ARCH --weights FILE, not both")
+        arch, hparams = args.arch, parse_hparams(args.hparam)
+        if arch is None:  # the weights' own description, where they carry one (ens2zoo-saved safetensors)
+            meta = weights_description(args.weights)
+            arch = meta.get("architecture")
+            hparams = {**meta.get("hparams", {}), **hparams}
+        return create(arch or "unet", weights=args.weights, device=args.device, **hparams)
+    if args.hparam:
+        raise InputError("--hparam needs --arch ARCH --weights FILE")
+    if args.arch:
+        raise InputError(f"--arch {args.arch} needs --weights FILE (or use --model NAME)")
+    return load(args.model or DEFAULT_MODEL, device=args.device)
+
+
+#: training flags → TrainingConfig fields
+_CONFIG_FLAGS = {"loss": "loss", "lr": "lr", "batch_size": "batch_size", "max_iter": "max_iter",
+                 "patience": "patience", "seed": "seed", "loss_window": "loss_window", "hours": "hours",
+                 "threads": "threads"}
+
+
+def add_training_args(p: argparse.ArgumentParser) -> None:
+    """Options shared by ``train`` and ``benchmark``: a recipe, or an architecture with settings."""
+    d = TrainingConfig()
+    p.add_argument("--recipe", help=f"named training recipe ({', '.join(list_recipes())}); fixes the "
+                                    "architecture and settings and names the outputs")
+    p.add_argument("--arch", help="architecture without a recipe (default: unet)")
+    p.add_argument("--hparam", action="append", metavar="KEY=VALUE", help="architecture hyper-parameter")
+    p.add_argument("--loss", help=f"mse (published), eucd or corr (default: {d.loss})")
+    p.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d.lr:g})")
+    p.add_argument("--batch-size", type=int, help=f"windows per iteration (default: {d.batch_size})")
+    p.add_argument("--max-iter", type=int, help=f"iteration cap (default: {d.max_iter})")
+    p.add_argument("--patience", type=int, help=f"early-stopping patience, iterations (default: {d.patience})")
+    p.add_argument("--seed", type=int, help=f"random seed (default: {d.seed})")
+    p.add_argument("--loss-window", type=int,
+                   help="iterations averaged for early stopping (default 1 = published: each batch's loss)")
+    p.add_argument("--hours", type=float, help="train on this many hours of randomly drawn windows")
+    p.add_argument("--threads", type=int, help="torch CPU threads (restored afterwards)")
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--log-every", type=int, default=100, help="log the loss every N iterations (0: never)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The recipe named by ``--recipe`` (only ``--threads`` may be added), or one built from the flags."""
+    given = {field: getattr(args, flag) for flag, field in _CONFIG_FLAGS.items() if getattr(args, flag) is not None}
+    if args.recipe:
+        recipe = get_recipe(args.recipe)
+        changing = sorted(set(given) - {"threads"})
+        if changing or args.arch or args.hparam:
+            flags = ", ".join("--" + f.replace("_", "-") for f in changing + (["arch"] if args.arch else []) +
+                              (["hparam"] if args.hparam else []))
+            raise InputError(f"--recipe {args.recipe} fixes the training settings; drop {flags} "
+                             "(or leave out --recipe and give the settings)")
+        if "threads" in given:
+            recipe = Recipe(recipe.name, recipe.architecture, recipe.hparams,
+                            recipe.config.replace(threads=given["threads"]), recipe.description)
+        return recipe
+    arch = args.arch or "unet"
+    return Recipe(arch, arch, parse_hparams(args.hparam), TrainingConfig(**given),
+                  description="settings given on the command line")

@@ -1,0 +1,1 @@
+"""Inference: trace checks and resampling, windows (the one engine), spikes, noise level, result."""

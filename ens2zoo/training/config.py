@@ -1,0 +1,67 @@
+"""One frozen :class:`TrainingConfig`: every training default in one place, with units.
+
+``ens2zoo train``/``benchmark``, :meth:`ens2zoo.SpikeModel.fit`, the LODO runner and the
+zoo recipes all start from it; the weights' metadata and the zoo manifest record it whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from ens2zoo.errors import InputError
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How to train (defaults: the published ENS² protocol).
+
+    Attributes:
+        loss: ``"mse"`` (published), ``"eucd"``, ``"corr"`` or a registered loss name.
+        lr: Adam learning rate (per iteration, dimensionless).
+        batch_size: windows per iteration.
+        max_iter: iteration cap.
+        patience: early stopping: iterations without improvement of the (windowed) training loss.
+        loss_window: iterations averaged for the early-stopping criterion (1 = published: each batch's loss).
+        seed: seeds the initial weights, the batch draws and dropout.
+        hours: train on this many hours of randomly drawn windows (None: all).
+        threads: torch CPU threads while training (None: leave as is).
+        checkpoint_every: iterations between checkpoints.
+    """
+
+    loss: str = "mse"
+    lr: float = 1e-3
+    batch_size: int = 1024
+    max_iter: int = 5000
+    patience: int = 500
+    loss_window: int = 1
+    seed: int = 0
+    hours: float | None = None
+    threads: int | None = None
+    checkpoint_every: int = 250
+
+    def __post_init__(self) -> None:
+        if (self.batch_size < 1 or self.max_iter < 1 or self.patience < 1 or self.loss_window < 1
+                or self.checkpoint_every < 1 or not self.lr > 0):
+            raise InputError("batch_size, max_iter, patience, loss_window and checkpoint_every must be ≥ 1 "
+                             "and lr > 0")
+        if self.hours is not None and not self.hours > 0:
+            raise InputError(f"hours={self.hours!r} must be a positive number of hours")
+        if self.threads is not None and self.threads < 1:
+            raise InputError(f"threads={self.threads!r} must be ≥ 1")
+
+    def replace(self, **changes: Any) -> TrainingConfig:
+        """A copy with ``changes`` (unknown names are an :class:`InputError`)."""
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise InputError(f"unknown training settings {sorted(unknown)}; known: {[f.name for f in fields(self)]}")
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    #: settings that change the weights a run produces (a checkpoint must match them to be resumed)
+    RESUME_KEYS = ("loss", "lr", "batch_size", "seed", "loss_window")
+
+    def resume_key(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.RESUME_KEYS}

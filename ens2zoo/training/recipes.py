@@ -1,0 +1,72 @@
+"""Named training recipes: an architecture, its hyper-parameters and a :class:`TrainingConfig`.
+
+``ens2zoo train --recipe NAME`` and ``ens2zoo benchmark --recipe NAME`` select one; its
+name is recorded in the weights' metadata and the zoo manifest and names the benchmark's
+output files (``<recipe>_lodo_DSxx.*``).  A fold's weights are reused only when they were
+trained with the same recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from ens2zoo.errors import UnknownNameError
+from ens2zoo.training.config import TrainingConfig
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A named, recorded way to train.
+
+    Attributes:
+        name: recipe name (names output files).
+        architecture: registered architecture.
+        hparams: its hyper-parameters (missing ones take the architecture's defaults).
+        config: the training settings.
+        description: one line.
+    """
+
+    name: str
+    architecture: str = "unet"
+    hparams: Mapping[str, Any] = field(default_factory=dict)
+    config: TrainingConfig = field(default_factory=TrainingConfig)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hparams", MappingProxyType(dict(self.hparams)))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record (stored in weights metadata and the manifest)."""
+        return {"name": self.name, "architecture": self.architecture, "hparams": dict(self.hparams),
+                "config": self.config.to_dict(), "description": self.description}
+
+
+_LODO = TrainingConfig(max_iter=1500, loss_window=100)
+_ZOO = TrainingConfig(max_iter=3000, loss_window=100)
+
+RECIPES: dict[str, Recipe] = {r.name: r for r in (
+    Recipe("published", "unet", config=TrainingConfig(),
+           description="the published ENS² protocol: U-Net, MSE, patience 500 on each batch's loss, ≤ 5000 iterations"),
+    Recipe("unet", "unet", config=_LODO,
+           description="U-Net for the LODO table: 1500 iterations, early stopping on the 100-iteration mean loss"),
+    Recipe("mlp", "mlp", config=_LODO, description="FCNet MLP, LODO setting"),
+    Recipe("cnn", "cnn", config=_LODO, description="LeNet-style CNN, LODO setting"),
+    Recipe("lstm", "lstm", config=_LODO.replace(batch_size=256), description="bidirectional LSTM, LODO setting"),
+    Recipe("ens2-v1", "unet", config=_ZOO,
+           description="the zoo's first U-Nets (ens2-exc-v1, ens2-inh-v1): 3000 iterations, 100-iteration loss mean"),
+)}
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe ``name`` (error lists the known ones)."""
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise UnknownNameError(f"unknown recipe {name!r}: known: {', '.join(sorted(RECIPES))}") from None
+
+
+def list_recipes() -> list[str]:
+    return sorted(RECIPES)

@@ -1,0 +1,47 @@
+"""File helpers: content hashes, safetensors headers and output suffixes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from ens2zoo.errors import InputError
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """Hex SHA-256 of a file's bytes (read in 1 MiB blocks)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def safetensors_metadata(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON-decoded ``__metadata__`` of a safetensors file's header (``{}`` if it has none).
+
+    Values written by :func:`ens2zoo.zoo.weights.write_safetensors` are JSON strings; others are
+    returned as the strings they are.
+    """
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as fh:
+        raw = fh.metadata() or {}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def check_suffix(path: str | os.PathLike, allowed: tuple[str, ...], what: str, flag: str = "-o") -> Path:
+    """``path`` as a Path if its suffix (case-insensitive) is one of ``allowed``, else :class:`InputError`."""
+    path = Path(path)
+    if path.suffix.lower() not in allowed:
+        raise InputError(f"{flag} {path}: {what} must end in {', '.join(allowed)}")
+    return path

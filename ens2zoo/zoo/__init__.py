@@ -1,0 +1,1 @@
+"""The zoo: registry, manifest, weights, plugins and the factory (create/load)."""

@@ -1,0 +1,16 @@
+"""The built-in architectures, registered under their zoo names."""
+
+from __future__ import annotations
+
+from ens2zoo.architectures.cnn import CNN
+from ens2zoo.architectures.lstm import LSTM
+from ens2zoo.architectures.mlp import MLP
+from ens2zoo.architectures.unet import UNet
+from ens2zoo.zoo.entries import Architecture
+
+BUILTIN_ARCHITECTURES = (
+    Architecture("unet", UNet, "ens2zoo", "ENS² U-Net (Zhou et al.), exact 1-D form"),
+    Architecture("mlp", MLP, "ens2zoo", "FCNet: fully connected window→2w→4w→4w→2w→window"),
+    Architecture("cnn", CNN, "ens2zoo", "LeNet-style 1-D CNN"),
+    Architecture("lstm", LSTM, "ens2zoo", "bidirectional LSTM with a linear read-out"),
+)

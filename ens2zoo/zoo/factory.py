@@ -1,0 +1,109 @@
+"""Building models: ``create`` (architecture + optional weights) and ``load`` (zoo name).
+
+Both merge hyper-parameters the same way (:func:`resolve_hparams`): the
+architecture's defaults, then the given ones; the window has one source — an
+architecture built with ``window=W`` predicts with windows of ``W``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+import torch
+
+from ens2zoo.errors import InputError, WeightsError
+from ens2zoo.model import Member, SpikeModel
+from ens2zoo.utils.files import sha256_file
+from ens2zoo.zoo.entries import Architecture, ModelEntry, Preprocessing
+from ens2zoo.zoo.registry import get_architecture, get_model_entry
+from ens2zoo.zoo.weights import load_into, read_state_dict, verify_sha256
+
+
+def resolve_hparams(spec: Architecture, hparams: Mapping[str, Any],
+                    preprocessing: Preprocessing | None = None) -> tuple[dict[str, Any], Preprocessing]:
+    """Complete hyper-parameters and the matching preprocessing for ``spec``.
+
+    Defaults come from the builder's signature, overridden by ``hparams``.  Where the
+    architecture takes a ``window``, ``hparams["window"]`` and ``preprocessing.window``
+    must agree; whichever is given sets the other (neither: the architecture's default).
+    """
+    defaults = spec.defaults()
+    merged = {**defaults, **hparams}
+    pre = preprocessing or Preprocessing()
+    if "window" in defaults:
+        if "window" in hparams and preprocessing is not None and int(hparams["window"]) != preprocessing.window:
+            raise InputError(f"window={hparams['window']} disagrees with preprocessing.window="
+                             f"{preprocessing.window}: give one of them")
+        window = int(hparams["window"]) if "window" in hparams else (
+            preprocessing.window if preprocessing is not None else int(defaults["window"]))
+        merged["window"] = window
+        pre = replace(pre, window=window)
+    return merged, pre
+
+
+def _build(spec: Architecture, hparams: Mapping[str, Any]) -> torch.nn.Module:
+    try:
+        return spec.builder(**hparams)
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"architecture {spec.name!r} cannot be built with {dict(hparams)}: {exc}") from exc
+
+
+def create(arch: str, weights: str | os.PathLike | None = None, *, device: str | torch.device = "cpu",
+           preprocessing: Preprocessing | None = None, **hparams: Any) -> SpikeModel:
+    """Build architecture ``arch`` with ``hparams``; load ``weights`` if given.
+
+    Args:
+        arch: a name from :func:`ens2zoo.list_architectures`.
+        weights: a ``.safetensors`` file or a torch state dict ``.pt`` (read with
+            ``weights_only=True``; never unpickles code).  Published ENS² state dicts load as they are,
+            and keep their exact published function.
+        device: ``"cpu"`` or ``"cuda"``.
+        preprocessing: sampling rate / window / smoothing (default: the ENS² ones).
+        **hparams: architecture keyword arguments (window, features, width, …).
+    """
+    spec = get_architecture(arch)
+    hparams, preprocessing = resolve_hparams(spec, hparams, preprocessing)
+    net = _build(spec, hparams)
+    sha = None
+    if weights is not None:
+        load_into(net, read_state_dict(weights), source=str(weights), architecture=arch)
+        sha = sha256_file(weights)
+    return SpikeModel(net, architecture=arch, hparams=hparams, preprocessing=preprocessing,
+                      name=arch, sha256=sha, device=device, readout=spec.readout)
+
+
+def _verified_net(entry: ModelEntry, spec: Architecture, hparams: Mapping[str, Any], file: str | None,
+                  sha256: str | None) -> torch.nn.Module:
+    path = entry.resolve(file)
+    if path is None or not path.is_file():
+        raise WeightsError(f"zoo model {entry.name!r} is registered but its weights are not available "
+                           f"({entry.status}{': ' + str(path) if path else ''}); train them with "
+                           f"`ens2zoo train` or use create(arch, weights=FILE)")
+    if not sha256:
+        raise WeightsError(f"zoo model {entry.name!r} has no sha256 in its manifest; refusing unverified weights")
+    verify_sha256(path, sha256)
+    net = _build(spec, hparams)
+    load_into(net, read_state_dict(path), source=str(path), architecture=entry.architecture)
+    return net
+
+
+def load(name: str, device: str | torch.device = "cpu") -> SpikeModel:
+    """Load pretrained zoo model ``name`` (see :func:`ens2zoo.list_models`), checking every sha256.
+
+    A family entry loads all its members; ``predict`` routes each neuron to the member
+    serving its noise level.
+    """
+    entry = get_model_entry(name)
+    spec = get_architecture(entry.architecture)
+    hparams, pre = resolve_hparams(spec, entry.hparams, entry.preprocessing)
+    if entry.is_family:
+        members = [Member(m, _verified_net(entry, spec, hparams, m.weights, m.sha256)) for m in entry.members]
+        return SpikeModel(members[0].net, architecture=entry.architecture, hparams=hparams, preprocessing=pre,
+                          name=entry.name, sha256=None, device=device, readout=spec.readout, members=members,
+                          entry=entry)
+    net = _verified_net(entry, spec, hparams, entry.weights, entry.sha256)
+    return SpikeModel(net, architecture=entry.architecture, hparams=hparams, preprocessing=pre,
+                      name=entry.name, sha256=entry.sha256, device=device, readout=spec.readout, entry=entry)
