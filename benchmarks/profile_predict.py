@@ -13,10 +13,10 @@ import time
 import torch
 
 import ens2zoo
-from ens2zoo.inference.windows import cpu_batch_pool, trace_rate
-from ens2zoo.inference.traces import resample
-from ens2zoo.simulate import simulate_recording
 from ens2zoo.inference.spikes import estimate_spikes
+from ens2zoo.inference.traces import resample
+from ens2zoo.inference.windows import cpu_batch_pool, trace_rate
+from ens2zoo.simulate import simulate_recording
 
 
 def main() -> None:

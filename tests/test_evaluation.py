@@ -13,8 +13,6 @@ import pytest
 import torch
 
 import ens2zoo
-from ens2zoo.cli.main import main
-from ens2zoo.data import load_dataset
 from ens2zoo.benchmark.evaluation import (
     COLUMNS,
     evaluate_model,
@@ -23,8 +21,10 @@ from ens2zoo.benchmark.evaluation import (
     write_csv,
 )
 from ens2zoo.benchmark.lodo import dataset_number
-from ens2zoo.metrics import evaluate
+from ens2zoo.cli.main import main
+from ens2zoo.data import load_dataset
 from ens2zoo.inference.spikes import estimate_spikes, spike_times
+from ens2zoo.metrics import evaluate
 
 # two small DS03 neurons with several recordings each (recording boundaries matter)
 DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")

@@ -7,9 +7,9 @@ import pytest
 from scipy.ndimage import gaussian_filter1d
 
 import ens2zoo
+from ens2zoo.simulate import simulate_recording
 from ens2zoo.zoo.entries import zoo_dir
 from ens2zoo.zoo.manifest import read_manifest
-from ens2zoo.simulate import simulate_recording
 
 SHIPPED = [e.name for e in read_manifest(zoo_dir()) if e.weights]
 

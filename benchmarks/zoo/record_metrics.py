@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 from ens2zoo.benchmark.evaluation import read_csv, summarize
-from ens2zoo.zoo.manifest import upsert_record
 from ens2zoo.metrics import COLUMNS
+from ens2zoo.zoo.manifest import upsert_record
 
 
 def _rounded(row: dict) -> dict:
