@@ -17,6 +17,7 @@ from tqdm.auto import tqdm
 from ens2zoo.errors import InputError
 from ens2zoo.inference.noise import noise_level as measure_noise
 from ens2zoo.inference.result import SpikeResult
+from ens2zoo.inference.silence import silence_flat
 from ens2zoo.inference.spikes import estimate_spikes, spike_times
 from ens2zoo.inference.traces import check_traces, resample
 from ens2zoo.inference.windows import cpu_batch_pool, default_batch_size, trace_rate, window_starts
@@ -220,6 +221,8 @@ class SpikeModel:
             for net, mode in zip(nets, modes):
                 net.train(mode)
                 net.to(self.device)
+        if pre.flat_guard:
+            silence_flat(rate, data, frame_rate, pre.sampling_rate)
         counts = events = None
         if spikes:
             counts = estimate_spikes(rate, pre.sampling_rate, pre.smoothing_sigma_s)

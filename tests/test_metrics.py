@@ -227,8 +227,8 @@ def test_import_does_not_compile():
             "mods = [importlib.import_module('ens2zoo.metrics.' + m) for m in "
             "('_victor_purpura', '_error_rate', 'evaluate', '_rates', '_van_rossum')]\n"
             "v, e, ev, r, w = mods\n"
-            "ds = [v._vp_sorted, e._er_matches, e._er_sorted, e._isolation_costs, ev._many, "
-            "r._rate_stats, w._exp_sums]\n"
+            "ds = [v.vp_sorted, e._er_matches, e.er_sorted, e._isolation_costs, ev._many, "
+            "r.rate_stats, w._exp_sums]\n"
             "assert all(len(d.signatures) == 0 for d in ds), [d.signatures for d in ds]\n"
             "assert all(type(d._cache).__name__ != 'NullCache' for d in ds)\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -99,6 +99,9 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--loss-window", type=int,
                    help="iterations averaged for early stopping (default 1 = published: each batch's loss)")
     p.add_argument("--hours", type=float, help="train on this many hours of randomly drawn windows")
+    p.add_argument("--reimage", metavar="SPEC",
+                   help="also train on re-imaged copies, e.g. 'rates=7.5,15,30;noise=1-9;copies=3' "
+                        "(frame rates in Hz, ν range in %%·Hz^-1/2; see ens2zoo.data.reimage.ReimageSpec)")
     p.add_argument("--threads", type=int, help="torch CPU threads (restored afterwards)")
     p.add_argument("--device", default="cpu")
     p.add_argument("--log-every", type=int, default=100, help="log the loss every N iterations (0: never)")
@@ -108,9 +111,13 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
 def recipe_from_args(args: argparse.Namespace) -> Recipe:
     """The recipe named by ``--recipe`` (only ``--threads`` may be added), or one built from the flags."""
     given = {field: getattr(args, flag) for flag, field in _CONFIG_FLAGS.items() if getattr(args, flag) is not None}
+    if args.reimage:
+        from ens2zoo.data.reimage import ReimageSpec
+
+        given["reimage"] = ReimageSpec.parse(args.reimage)
     if args.recipe:
         recipe = get_recipe(args.recipe)
-        changing = sorted(set(given) - {"threads"})
+        changing = sorted(set(given) - {"threads"})  # threads change the speed, not the weights
         if changing or args.arch or args.hparam:
             flags = ", ".join("--" + f.replace("_", "-") for f in changing + (["arch"] if args.arch else []) +
                               (["hparam"] if args.hparam else []))

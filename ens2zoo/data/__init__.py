@@ -12,7 +12,7 @@ Preprocessed neurons are cached as ``.npz`` files (see :mod:`ens2zoo.data.cache`
 """
 
 from ens2zoo.data.cache import cache_dir
-from ens2zoo.data.catalog import CATALOG_COLUMNS, catalog, find_datasets
+from ens2zoo.data.catalog import CATALOG_COLUMNS, catalog
 from ens2zoo.data.dataset import (
                                   EXCITATORY,
                                   INHIBITORY,
@@ -21,6 +21,7 @@ from ens2zoo.data.dataset import (
                                   cell_type_of,
                                   parse_dataset_name,
 )
+from ens2zoo.data.discovery import find_datasets
 from ens2zoo.data.loader import load_dataset, load_datasets, load_neuron
 from ens2zoo.data.matfile import RawTrial, read_trials
 from ens2zoo.data.neuron import Neuron, build_neuron

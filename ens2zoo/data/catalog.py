@@ -5,56 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from ens2zoo.data.dataset import (
-    EXCITATORY,
-    INHIBITORY,
-    cell_type_of,
     parse_dataset_name,
 )
+from ens2zoo.data.discovery import find_datasets
+from ens2zoo.data.loader import load_dataset
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
-from ens2zoo.utils.checks import match_globs
 
 __all__ = ["CATALOG_COLUMNS", "catalog", "find_datasets"]
 
 #: Columns of :func:`catalog`, in order.
 CATALOG_COLUMNS = ("name", "indicator", "species", "region", "cell_type", "frame_rate",
                    "noise_level", "firing_rate", "neurons", "recordings", "hours")
-
-
-def find_datasets(root: str | Path, pattern: str = "*",
-                  cell_type: str | None = None) -> list[Path]:
-    """Dataset folders (``DS*`` holding ``.mat`` files) under ``root``, sorted by name.
-
-    Args:
-        root: the ground-truth folder.
-        pattern: comma-separated shell globs matched against folder names, e.g.
-            ``"DS0[2-9]*,DS1*,DS2[01]*"``; a folder matching any of them is kept.
-        cell_type: ``"excitatory"`` (DS01–DS21), ``"inhibitory"`` (DS22–DS27) or
-            None for both.
-
-    Returns:
-        The selected folders; empty if nothing matches.
-
-    Raises:
-        InputError: ``root`` is not a folder, or ``cell_type`` is not one of the above.
-    """
-    root = Path(root)
-    if not root.is_dir():
-        raise InputError(f"{root}: no such folder; pass the ground-truth folder holding "
-                         "the DSnn-... dataset folders")
-    if cell_type not in (None, EXCITATORY, INHIBITORY):
-        raise InputError(f"cell_type={cell_type!r}: pass 'excitatory', 'inhibitory' or None")
-    names = set(match_globs([p.name for p in root.iterdir()], pattern, empty_means_all=False))
-    found = []
-    for folder in sorted(root.iterdir(), key=lambda p: p.name):
-        if not (folder.is_dir() and folder.name.startswith("DS")) or folder.name not in names:
-            continue
-        if cell_type is not None and cell_type_of(folder.name) != cell_type:
-            continue
-        if not any(folder.glob("*.mat")):
-            continue
-        found.append(folder)
-    return found
 
 
 def catalog(root: str | Path, pattern: str = "*", sampling_rate: float = SAMPLING_RATE,
@@ -76,8 +38,6 @@ def catalog(root: str | Path, pattern: str = "*", sampling_rate: float = SAMPLIN
         as_frame: True for a ``pandas.DataFrame``, False for a list of dicts, None
             for a DataFrame when pandas is installed.
     """
-    from ens2zoo.data.loader import load_dataset
-
     rows = []
     for folder in find_datasets(root, pattern):
         ds = load_dataset(folder, sampling_rate, cache)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from ens2zoo.data import cache as _cache
+from ens2zoo.data import cache as neuron_cache
 from ens2zoo.data.dataset import Dataset
+from ens2zoo.data.discovery import find_datasets
 from ens2zoo.data.neuron import Neuron, build_neuron
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
@@ -29,7 +30,7 @@ def _cache_root(cache: CacheArg) -> Path | None:
     if cache is False or cache is None:
         return None
     if cache is True:
-        return _cache.cache_dir()
+        return neuron_cache.cache_dir()
     return Path(cache)
 
 
@@ -59,10 +60,10 @@ def load_neuron(path: str | Path, sampling_rate: float = SAMPLING_RATE,
     if not path.is_file():
         raise InputError(f"{path}: no such file; pass the path of a CASCADE ground-truth .mat file")
     sha = sha256_file(path)
-    neuron = _cache.read_cached(path, sha, rate, root)
+    neuron = neuron_cache.read_cached(path, sha, rate, root)
     if neuron is None:
         neuron = build_neuron(path, rate)
-        _cache.write_cached(neuron, sha, root)
+        neuron_cache.write_cached(neuron, sha, root)
     return neuron
 
 
@@ -125,7 +126,5 @@ def load_datasets(root: str | Path, pattern: str = "*", cell_type: str | None = 
                   sampling_rate: float = SAMPLING_RATE, cache: CacheArg = True,
                   progress: ProgressArg = None) -> list[Dataset]:
     """:func:`load_dataset` for every folder that :func:`find_datasets` selects."""
-    from ens2zoo.data.catalog import find_datasets
-
     return [load_dataset(folder, sampling_rate, cache, progress)
             for folder in find_datasets(root, pattern, cell_type)]

@@ -164,7 +164,7 @@ def _f1_error(k, n, m):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _er_sorted(a, b, window):  # pragma: no cover - compiled
+def er_sorted(a, b, window):  # pragma: no cover - compiled
     n = a.shape[0]
     m = b.shape[0]
     if n == 0 or m == 0:
@@ -212,4 +212,4 @@ def error_rate(a, b, window: float = 0.05) -> float:
     w = er_window(window)
     a = spike_train(a, "a")
     b = spike_train(b, "b")
-    return float(_er_sorted(a, b, w))
+    return float(er_sorted(a, b, w))

@@ -11,7 +11,7 @@ from ens2zoo.metrics._validation import rate_trace, same_length
 
 
 @njit(cache=True, nogil=True)
-def _rate_stats(p, q, clip):  # pragma: no cover - compiled
+def rate_stats(p, q, clip):  # pragma: no cover - compiled
     """One neuron's rate statistics (two passes, no temporaries).
 
     Returns ``(corr, sse, fp, fn, sum_true)``: Pearson correlation (NaN when a
@@ -98,7 +98,7 @@ def pearson(pred, true) -> float:
         is constant (or has fewer than 2 samples).
     """
     p, q = _traces(pred, true)
-    r = _rate_stats(p, q, False)[0] if p.size >= 2 else math.nan
+    r = rate_stats(p, q, False)[0] if p.size >= 2 else math.nan
     if math.isnan(r):
         warnings.warn("pearson: a trace is constant (zero variance) or too short; "
                       "the correlation is undefined, returning NaN",
@@ -125,7 +125,7 @@ def cascade_error_bias(pred, true) -> tuple[float, float]:
         ``RuntimeWarning`` when the true trace has no positive mass.
     """
     p, q = _traces(pred, true)
-    _, _, fp, fn, st = _rate_stats(p, q, True)
+    _, _, fp, fn, st = rate_stats(p, q, True)
     if st == 0.0:
         warnings.warn("cascade_error_bias: the true rate sums to 0, error and bias are "
                       "undefined; returning NaN", RuntimeWarning, stacklevel=2)

@@ -23,7 +23,7 @@ from ens2zoo.metrics._validation import non_negative, spike_train
 
 
 @njit(cache=True, nogil=True)
-def _vp_sorted(a, b, cost):  # pragma: no cover - compiled
+def vp_sorted(a, b, cost):  # pragma: no cover - compiled
     """VP distance of two sorted float64 trains; ``0 < cost < inf``."""
     n = a.shape[0]
     m = b.shape[0]
@@ -73,7 +73,7 @@ def vp_sorted_trains(a: np.ndarray, b: np.ndarray, cost: float) -> float:
         return float(abs(a.size - b.size))
     if np.isinf(cost):
         return float(a.size + b.size)
-    return float(_vp_sorted(a, b, cost))
+    return float(vp_sorted(a, b, cost))
 
 
 def victor_purpura(a, b, cost: float = 1.0) -> float:

@@ -36,15 +36,15 @@ from numba import njit, prange
 from numba.typed import List as TypedList
 
 from ens2zoo.errors import InputError
-from ens2zoo.metrics._error_rate import _er_sorted
-from ens2zoo.metrics._rates import _rate_stats
+from ens2zoo.metrics._error_rate import er_sorted
+from ens2zoo.metrics._rates import rate_stats
 from ens2zoo.metrics._validation import (
     non_negative,
     rate_trace,
     same_length,
     spike_train,
 )
-from ens2zoo.metrics._victor_purpura import _vp_sorted
+from ens2zoo.metrics._victor_purpura import vp_sorted
 
 #: Column names of a record, in the order of the published table.
 COLUMNS = ("corr", "vrd", "vpd", "er50", "error", "bias")
@@ -73,10 +73,10 @@ def _many(pe, pe_off, te, te_off, prates, trates, cost, window):  # pragma: no c
         elif b.shape[0] == 0:
             vp[k] = float(a.shape[0])
         else:
-            vp[k] = _vp_sorted(a, b, cost)
-        er[k] = _er_sorted(a, b, window)
+            vp[k] = vp_sorted(a, b, cost)
+        er[k] = er_sorted(a, b, window)
         kk = np.int64(k)   # typed-list index (prange gives uint64)
-        c, s, f1, f2, s2 = _rate_stats(prates[kk], trates[kk], True)
+        c, s, f1, f2, s2 = rate_stats(prates[kk], trates[kk], True)
         corr[k] = c
         sse[k] = s
         fp[k] = f1
@@ -147,11 +147,11 @@ def evaluate(pred_rate, true_rate, pred_events, true_events,
     p, q = _rate_pair(pred_rate, true_rate, "")
     a = spike_train(pred_events, "pred_events")
     b = spike_train(true_events, "true_events")
-    corr, sse, fp, fn, st = _rate_stats(p, q, True)
+    corr, sse, fp, fn, st = rate_stats(p, q, True)
     if p.size < 2:
         corr = math.nan
-    vp = float(a.size + b.size) if (a.size == 0 or b.size == 0) else _vp_sorted(a, b, VPD_COST)
-    er = _er_sorted(a, b, ER_WINDOW_S)
+    vp = float(a.size + b.size) if (a.size == 0 or b.size == 0) else vp_sorted(a, b, VPD_COST)
+    er = er_sorted(a, b, ER_WINDOW_S)
     cols, problems = _records(*(np.array([v], np.float64) for v in (corr, sse, fp, fn, st, vp, er)),
                               np.array([b.size]), fs)
     _warn(problems, 2)

@@ -6,9 +6,11 @@ zoo recipes all start from it; the weights' metadata and the zoo manifest record
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from ens2zoo.data.reimage import ReimageSpec
 from ens2zoo.errors import InputError
 
 
@@ -27,6 +29,8 @@ class TrainingConfig:
         hours: train on this many hours of randomly drawn windows (None: all).
         threads: torch CPU threads while training (None: leave as is).
         checkpoint_every: iterations between checkpoints.
+        reimage: train on re-imaged copies of the data too (frame rates, ν range, copies);
+            None = the published protocol, bit for bit.
     """
 
     loss: str = "mse"
@@ -39,6 +43,7 @@ class TrainingConfig:
     hours: float | None = None
     threads: int | None = None
     checkpoint_every: int = 250
+    reimage: ReimageSpec | None = None
 
     def __post_init__(self) -> None:
         if (self.batch_size < 1 or self.max_iter < 1 or self.patience < 1 or self.loss_window < 1
@@ -58,10 +63,12 @@ class TrainingConfig:
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready (tuples become lists)."""
+        return json.loads(json.dumps(asdict(self)))
 
     #: settings that change the weights a run produces (a checkpoint must match them to be resumed)
-    RESUME_KEYS = ("loss", "lr", "batch_size", "seed", "loss_window")
+    RESUME_KEYS = ("loss", "lr", "batch_size", "seed", "loss_window", "hours", "reimage")
 
     def resume_key(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.RESUME_KEYS}
+        full = self.to_dict()
+        return {k: full[k] for k in self.RESUME_KEYS}

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from ens2zoo.data.reimage import ReimageSpec
 from ens2zoo.errors import UnknownNameError
 from ens2zoo.training.config import TrainingConfig
 
@@ -55,6 +56,10 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("mlp", "mlp", config=_LODO, description="FCNet MLP, LODO setting"),
     Recipe("cnn", "cnn", config=_LODO, description="LeNet-style CNN, LODO setting"),
     Recipe("lstm", "lstm", config=_LODO.replace(batch_size=256), description="bidirectional LSTM, LODO setting"),
+    Recipe("ens2-nm", "unet", config=_ZOO.replace(reimage=ReimageSpec(
+        frame_rates=(7.5, 15.0, 30.0), noise_levels=(1.0, 9.0), copies=3)),
+           description="noise- and frame-rate-matched U-Net: the data plus 3 re-imaged copies "
+                       "(7.5/15/30 Hz, ν 1–9), 3000 iterations, 100-iteration loss mean"),
     Recipe("ens2-v1", "unet", config=_ZOO,
            description="the zoo's first U-Nets (ens2-exc-v1, ens2-inh-v1): 3000 iterations, 100-iteration loss mean"),
 )}

@@ -13,6 +13,7 @@ import torch
 
 from ens2zoo._version import __version__
 from ens2zoo.data import TrainingWindows, load_dataset
+from ens2zoo.data.reimage import reimage_neurons
 from ens2zoo.errors import InputError
 from ens2zoo.model import SpikeModel
 from ens2zoo.training.recipes import Recipe
@@ -48,6 +49,14 @@ class torch_threads:
         torch.set_num_threads(self.previous)
 
 
+def model_window(recipe: Recipe) -> int:
+    """The training window of ``recipe``'s architecture (its ``window`` hyper-parameter or default)."""
+    from ens2zoo.zoo.factory import resolve_hparams
+    from ens2zoo.zoo.registry import get_architecture
+
+    return resolve_hparams(get_architecture(recipe.architecture), recipe.hparams)[1].window
+
+
 def train_and_save(folders: Sequence[Path], output: str | os.PathLike, recipe: Recipe, *, device: str = "cpu",
                    checkpoint: str | os.PathLike | None = None, resume: bool = False,
                    keep_checkpoint: bool = False, log_interval: int = 100,
@@ -75,7 +84,11 @@ def train_and_save(folders: Sequence[Path], output: str | os.PathLike, recipe: R
     config = recipe.config
     with torch_threads(config.threads):
         datasets = [load_dataset(f, progress=None) for f in folders]
-        windows = TrainingWindows(datasets)
+        if config.reimage is not None:
+            neurons = [n for d in datasets for n in d.neurons]
+            windows = TrainingWindows(reimage_neurons(neurons, config.reimage), window=model_window(recipe))
+        else:
+            windows = TrainingWindows(datasets, window=model_window(recipe))
         if config.hours:
             windows = windows.subset_hours(config.hours, seed=config.seed)
         model = create(recipe.architecture, device=device, **recipe.hparams)

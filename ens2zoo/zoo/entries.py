@@ -56,11 +56,14 @@ class Preprocessing:
         sampling_rate: Hz at which the model sees traces and reports rates.
         window: samples per network window (at ``sampling_rate``); ignored by whole-trace models.
         smoothing_sigma_s: seconds; σ of the Gaussian the model was trained to output.
+        flat_guard: zero the rate inside flat stretches of the input (see
+            :mod:`ens2zoo.inference.silence`); on for the zoo's models, off for ``create``.
     """
 
     sampling_rate: float = SAMPLING_RATE
     window: int = WINDOW
     smoothing_sigma_s: float = SMOOTHING_SIGMA_S
+    flat_guard: bool = False
 
 
 @dataclass(frozen=True)
