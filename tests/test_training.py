@@ -58,10 +58,57 @@ def test_resume_equals_uninterrupted(windows, tmp_path):
 
 
 def test_early_stopping_keeps_the_best_state(windows):
-    model = ens2zoo.create("mlp").fit(windows, max_iter=200, patience=3, batch_size=8, seed=0, lr=0.05)
-    report = model.training_report
-    assert report.stopped_early
-    assert report.iterations - report.best_iteration == 3
+    model = ens2zoo.create("unet", features=3).fit(windows, max_iter=200, patience=3, batch_size=8, seed=0, lr=0.05)
+    report = model.training_report_
+    assert report.stopped_early and report.iterations - report.best_iteration == 3
+    assert report.best_loss == min(report.losses) == report.losses[report.best_iteration - 1]
+    # the kept weights are those of the best iteration: a run stopped there gives them bit for bit
+    again = ens2zoo.create("unet", features=3).fit(windows, max_iter=report.best_iteration, patience=1000,
+                                                   batch_size=8, seed=0, lr=0.05)
+    wa, wb = _weights(model), _weights(again)
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+def test_loss_window_judges_the_running_mean(windows):
+    k = 4
+    model = ens2zoo.create("unet", features=3).fit(windows, max_iter=30, patience=1000, batch_size=8, seed=2,
+                                                   lr=0.02, loss_window=k)
+    losses = np.array(model.training_report_.losses)
+    means = np.convolve(losses, np.ones(k) / k, mode="valid")  # means[i] ends at iteration i + k
+    report = model.training_report_
+    assert report.best_iteration == int(np.argmin(means)) + k
+    assert report.best_loss == pytest.approx(means.min(), rel=1e-12)
+    assert model.training_report is model.training_report_  # scikit-learn style alias
+
+
+def test_warm_start_continues_from_the_current_weights(windows):
+    pretrained = ens2zoo.load("ens2-exc")
+    before = _weights(pretrained)
+    pretrained.fit(windows, max_iter=1, batch_size=8, lr=1e-9, warm_start=True)
+    after = _weights(pretrained)
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
+    fresh = ens2zoo.load("ens2-exc").fit(windows, max_iter=1, batch_size=8, lr=1e-9)
+    assert not all(torch.allclose(before[k], v, atol=1e-3) for k, v in _weights(fresh).items())
+
+
+@pytest.mark.parametrize("loss", ["mse", "eucd"])
+def test_sharded_step_matches_the_plain_step(loss):
+    from ens2zoo.training.step import ShardedStep, plain_step
+
+    torch.manual_seed(0)
+    net = ens2zoo.create("unet", features=4).net
+    x, r = torch.randn(64, 96), torch.rand(64, 96)
+    s = (torch.rand(64, 96) > 0.9).float()
+    fn = get_loss(loss)
+    net.zero_grad()
+    plain = plain_step(net, x, r, s, fn)
+    expected = [p.grad.clone() for p in net.parameters()]
+    net.zero_grad()
+    with ShardedStep(net, 3) as step:
+        sharded = step(net, x, r, s, fn)
+    assert sharded.item() == pytest.approx(plain.item(), rel=1e-6)
+    for g, e in zip((p.grad for p in net.parameters()), expected):
+        torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-7)
 
 
 def test_losses_by_name():

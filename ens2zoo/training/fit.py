@@ -17,6 +17,7 @@ the one at the end of the best such stretch.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import time
@@ -35,6 +36,7 @@ from ens2zoo.errors import InputError
 from ens2zoo.training.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.losses import get_loss
+from ens2zoo.training.step import ShardedStep, is_stochastic, plain_step
 from ens2zoo.utils.devices import resolve_device
 
 if TYPE_CHECKING:
@@ -143,16 +145,17 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
     start = time.perf_counter() - state.seconds
     stopped_early = False
     net.train()
-    with tqdm(total=config.max_iter, initial=state.iteration, disable=not progress,
-              desc=f"train {type(net).__name__}") as bar:
+    shards = torch.get_num_threads() if dev.type == "cpu" and not is_stochastic(net) else 1
+    runner = ShardedStep(net, shards) if shards > 1 else contextlib.nullcontext(plain_step)
+    with runner as step, tqdm(total=config.max_iter, initial=state.iteration, disable=not progress,
+                              desc=f"train {type(net).__name__}") as bar:
         while state.iteration < config.max_iter:
             state.iteration += 1
             idx = _batch_indices(seed, state.iteration, len(windows), config.batch_size)
             torch.manual_seed(seed * 1_000_003 + state.iteration)  # dropout: same stream after a resume
             x, r, s = (torch.from_numpy(a).to(dev) for a in windows.batch(idx))
             optimizer.zero_grad(set_to_none=True)
-            value = loss_fn(net(x), r, s)
-            value.backward()
+            value = step(net, x, r, s, loss_fn)
             optimizer.step()
             state.losses.append(float(value.detach()))
             recent = state.losses[-config.loss_window:]
