@@ -36,11 +36,12 @@ _LAZY = {
     "load": "ens2zoo.zoo.factory",
     "noise_level": "ens2zoo.inference.noise",
     "TrainingConfig": "ens2zoo.training.config",
+    "dff": "ens2zoo.io.dff",
 }
 
 __all__ = [
     "Architecture", "Ens2ZooError", "FamilyMember", "InputError", "ModelEntry", "Preprocessing", "RegistryError",
-    "SpikeModel", "SpikeResult", "TrainingConfig", "UnknownNameError", "WeightsError", "__version__", "create",
+    "SpikeModel", "SpikeResult", "TrainingConfig", "UnknownNameError", "WeightsError", "__version__", "create", "dff",
     "get_architecture", "get_model_entry", "list_architectures", "list_models", "load", "noise_level",
     "register_architecture", "register_model",
 ]
@@ -62,6 +63,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # static type checkers see the eager imports
     from ens2zoo.inference.noise import noise_level
     from ens2zoo.inference.result import SpikeResult
+    from ens2zoo.io.dff import dff
     from ens2zoo.model import SpikeModel
     from ens2zoo.training.config import TrainingConfig
     from ens2zoo.zoo.entries import Architecture, FamilyMember, ModelEntry, Preprocessing

@@ -221,6 +221,38 @@ API_CASES = {
 }
 
 
+#: words each API error message must contain
+API_WORDS = {
+    'frame-rate-none': ['frame rate is missing', 'Hz'],
+    'frame-rate-zero': ['frame rate 0', 'positive'],
+    'frame-rate-negative': ['-10.0', 'positive'],
+    'frame-rate-nan': ['nan', 'positive'],
+    'frame-rate-inf': ['inf', 'positive'],
+    'frame-rate-text': ["'fast'", 'not a number'],
+    'nan-in-trace': ['NaN', 'interpolate'],
+    'nan-policy': ["'ignore'", 'interpolate'],
+    'all-nan-neuron': ['neuron 0', 'no finite sample'],
+    'empty': ['empty', '(1, 0)'],
+    'empty-2d': ['empty', '(3, 0)'],
+    'too-short': ['0.9 s', 'shorter than 1 s'],
+    '3-d': ['(2, 3, 200)', '2-D'],
+    'ragged-list': ['ragged', 'pad or cut'],
+    'stride-zero': ['stride=0', '1 (exact)'],
+    'stride-too-big': ['stride=97', '96'],
+    'stride-float': ['stride=2.5', 'integer'],
+    'batch-size-zero': ['batch_size=-1', 'positive'],
+    'ragged-csv': ['in.csv', 'cannot read'],
+    'corrupt-npz': ['in.npz', 'cannot read'],
+    'corrupt-mat': ['in.mat', 'cannot read'],
+    'corrupt-h5': ['in.h5', 'cannot read'],
+    'missing-key': ["'traces'", '--key'],
+    'no-key': ['dff, neuropil', '--key'],
+    'missing-file': ['absent.npy', 'does not exist'],
+    'cuda-create': ['CUDA is not available', 'cpu'],
+    'cuda-predict': ['CUDA is not available', 'cpu'],
+    'bad-device': ["'tpu'", 'cuda']}
+
+
 @pytest.mark.parametrize("case", list(API_CASES))
 def test_api_raises_input_error(tmp_path, case):
     if case.startswith("cuda") and torch.cuda.is_available():
@@ -229,6 +261,8 @@ def test_api_raises_input_error(tmp_path, case):
         API_CASES[case](tmp_path)
     msg = str(info.value)
     assert msg and "\n" not in msg
+    for word in API_WORDS[case]:  # the message names the problem and the fix
+        assert word in msg, (word, msg)
     assert isinstance(info.value, ValueError)  # InputError is a ValueError for callers that catch those
 
 

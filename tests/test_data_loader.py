@@ -344,7 +344,13 @@ def test_cache_disabled_writes_nothing(synthetic, tmp_path):
 def test_build_neuron_matches_load_neuron(synthetic):
     path, _ = synthetic
     a, b = build_neuron(path), load_neuron(path)
-    assert [len(r) for r in a.recordings] == [len(r) for r in b.recordings]
+    assert a.noise_level == b.noise_level and a.firing_rate == b.firing_rate and a.frame_rate == b.frame_rate
+    assert len(a.recordings) == len(b.recordings) > 0
+    for x, y in zip(a.recordings, b.recordings):
+        for attr in ("trace", "spikes", "rate", "event_times"):
+            np.testing.assert_array_equal(getattr(x, attr), getattr(y, attr))
+        assert (x.frame_rate, x.noise_level, x.firing_rate, x.index) == (y.frame_rate, y.noise_level,
+                                                                          y.firing_rate, y.index)
 
 
 # ------------------------------------------------------------------------ dataset

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import time
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from ens2zoo.cli.options import add_model_args, model_from_args
+from ens2zoo.errors import InputError
 from ens2zoo.zoo.registry import get_architecture, get_model_entry, list_architectures, list_models
 
 
@@ -25,42 +30,99 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summary(result, elapsed: float, out: Path | None) -> str:
+def _summary(result, elapsed: float, out: Path | None, roi_index=None, label: str | None = None) -> str:
     lines = [f"model {result.model}  ({result.n_neurons} neurons, {result.n_input_frames} frames at "
              f"{result.frame_rate:g} Hz → {result.rate.shape[1]} samples at {result.sampling_rate:g} Hz, "
              f"stride {result.stride}, {elapsed:.2f} s)"]
+    if label:
+        lines[0] = f"{label}: " + lines[0]
     if result.nan_filled:
         lines.append(f"filled {result.nan_filled} NaN/inf samples by linear interpolation")
     duration = result.n_input_frames / result.frame_rate
-    lines.append(f"  {'neuron':>6} {'spikes':>7} {'rate (Hz)':>10}")
+    roi_col = roi_index is not None
+    lines.append(f"  {'neuron':>6} " + (f"{'roi':>6} " if roi_col else "") +
+                 f"{'spikes':>7} {'rate (Hz)':>10} {'ν':>6}")
+    nus = result.noise_level if result.noise_level is not None else np.full(result.n_neurons, np.nan)
     for i in range(min(result.n_neurons, 12)):
         n = len(result.events[i]) if result.events else float("nan")
-        lines.append(f"  {i:>6} {n:>7} {n / duration:>10.2f}")
+        roi = f"{int(roi_index[i]):>6} " if roi_col else ""
+        lines.append(f"  {i:>6} {roi}{n:>7} {n / duration:>10.2f} {nus[i]:>6.2f}")
     if result.n_neurons > 12:
         lines.append(f"  … {result.n_neurons - 12} more")
+    lines.append("  (ν: noise level, %·Hz^-1/2; ~1 very good, 3–4 decent, > 5 poor)")
     if out:
         lines.append(f"wrote {out}")
     return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def _warnings_to_stderr() -> Iterator[None]:
+    """Show ens2zoo's warnings as one line each on stderr (others as Python shows them)."""
+    package = str(Path(__file__).resolve().parents[1])
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        seen = set()
+        for w in caught:
+            text = " ".join(str(w.message).split())
+            if str(w.filename).startswith(package) and issubclass(w.category, UserWarning):
+                if text not in seen:
+                    seen.add(text)
+                    print(f"ens2zoo: warning: {text}", file=sys.stderr)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+
+
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from ens2zoo.io.formats import OUTPUT_SUFFIXES, read_traces, write_results
+    with _warnings_to_stderr():
+        return _predict(args)
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from ens2zoo.io.formats import OUTPUT_SUFFIXES, write_results
+    from ens2zoo.io.inputs import output_paths, prepare_inputs
+    from ens2zoo.io.plausibility import input_warnings
     from ens2zoo.utils.files import check_suffix
 
-    source = Path(args.input)
-    out = check_suffix(args.output or source.with_name(source.stem + ".ens2zoo.npz"), OUTPUT_SUFFIXES, "output")
-    traces = read_traces(args.input, key=args.key, transpose=args.transpose)
+    frame_rate = getattr(args, "frame_rate", None)
+    nwb_out = args.output is not None and Path(args.output).suffix.lower() == ".nwb"
+    if args.output is not None and not nwb_out:
+        check_suffix(args.output, (*OUTPUT_SUFFIXES, ".nwb"), "output")
+    if args.plot and args.output_dir:
+        raise InputError("--plot writes one figure: leave it out with --output-dir and draw each result with "
+                         "`ens2zoo plot RESULT -o FIG.png`")
+    inputs = prepare_inputs(args.input, frame_rate=frame_rate, key=args.key, transpose=args.transpose,
+                            input_kind=args.input_kind, neuropil_key=args.neuropil_key, all_rois=args.all_rois,
+                            min_cell_prob=args.min_cell_prob, series=args.series, neuropil=args.neuropil,
+                            baseline_window_s=args.baseline_window, baseline_percentile=args.baseline_percentile)
+    if nwb_out and inputs[0].nwb is None:
+        raise InputError(f"-o {args.output}: NWB output needs an NWB input (its session and ROI table); "
+                         "write .npz, .mat or .h5 for this input")
+    outs = output_paths(inputs, output=args.output, output_dir=args.output_dir)
+    if args.plot and len(inputs) > 1:
+        raise InputError(f"--plot writes one figure but the input holds {len(inputs)} planes: draw each result "
+                         "with `ens2zoo plot RESULT -o FIG.png`")
     model = model_from_args(args)
-    start = time.perf_counter()
-    result = model.predict(traces, args.frame_rate, stride=args.stride, batch_size=args.batch_size,
-                           progress=args.progress, nan=args.nan, noise_level=args.noise_level)
-    elapsed = time.perf_counter() - start
-    write_results(out, result, {"input": str(args.input)})
-    if args.plot:
-        from ens2zoo.plotting import plot_result
+    for item, out in zip(inputs, outs):
+        input_warnings(item.dff, item.frame_rate, model)
+        start = time.perf_counter()
+        result = model.predict(item.dff, item.frame_rate, stride=args.stride, batch_size=args.batch_size,
+                               progress=args.progress, nan=args.nan, noise_level=args.noise_level)
+        elapsed = time.perf_counter() - start
+        if nwb_out:
+            from ens2zoo.io.nwb import write_nwb
 
-        plot_result(args.plot, traces, result)
-    print(_summary(result, elapsed, out))
+            write_nwb(out, result, item.nwb, rows=item.rows, metadata=item.metadata)
+        else:
+            write_results(out, result, item.metadata, traces=item.dff, roi_index=item.roi_index)
+        if args.plot:
+            from ens2zoo.plotting import plot_result
+
+            plot_result(args.plot, item.dff, result, roi_index=item.roi_index)
+        print(_summary(result, elapsed, out, item.roi_index, item.label if len(inputs) > 1 else None))
     return 0
 
 
@@ -79,7 +141,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     outdir = Path(args.output)
     outdir.mkdir(parents=True, exist_ok=True)
     np.savez(outdir / "demo_input.npz", dff=sim.dff, frame_rate=sim.frame_rate)
-    write_results(outdir / "demo_result.npz", result, {"input": "simulated (ens2zoo.simulate)"})
+    write_results(outdir / "demo_result.npz", result, {"input": "simulated (ens2zoo.simulate)"}, traces=sim.dff,
+                  true_events=sim.spike_times)
     plot_result(outdir / "demo_plot.png", sim.dff, result, true_spikes=sim.spike_times)
     print("Demo: 5 simulated GCaMP6f-like neurons, 2 min at 30 Hz (ens2zoo.simulate)")
     print(_summary(result, elapsed, outdir / "demo_result.npz"))
@@ -99,13 +162,33 @@ def add_inference_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``list``, ``predict`` and ``demo``."""
     sub.add_parser("list", help="list architectures and zoo models").set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("predict", help="infer spikes from a file of ΔF/F traces")
-    p.add_argument("input", help=".npy, .npz, .mat, .h5/.hdf5, .csv or .tsv (neurons in rows)")
-    p.add_argument("--frame-rate", type=float, help="imaging frame rate in Hz (required)")
+    p = sub.add_parser("predict", help="infer spikes from ΔF/F traces, a suite2p folder or an NWB file",
+                       description="Inputs: an array file of ΔF/F (or raw fluorescence with --input-kind raw), "
+                                   "a suite2p plane folder or suite2p root (one result per plane), or an NWB file.")
+    p.add_argument("input", help=".npy, .npz, .mat, .h5/.hdf5, .csv or .tsv (neurons in rows); a suite2p folder; "
+                                 "or .nwb")
+    # no default: suite2p and NWB inputs carry their own rate (absent attribute = not given)
+    p.add_argument("--frame-rate", type=float, default=argparse.SUPPRESS,
+                   help="imaging frame rate in Hz (required for array files; overrides suite2p's fs / NWB's rate)")
     p.add_argument("--key", help="array / variable / dataset path inside .npz, .mat or .h5")
     p.add_argument("--transpose", action="store_true", help="input is frames × neurons")
     p.add_argument("-o", "--output",
-                   help="output .npz (default), .mat or .h5; default: INPUT.ens2zoo.npz beside the input")
+                   help="output .npz (default), .mat, .h5, or .nwb (NWB input only); default: beside the input "
+                        "(INPUT.ens2zoo.npz; a suite2p plane folder's PLANE/ens2zoo.npz)")
+    p.add_argument("--output-dir", help="write each result here as <session>_<plane>.ens2zoo.npz "
+                                        "(array files: <name>.ens2zoo.npz; NWB: <name>_<series>.ens2zoo.npz)")
+    g = p.add_argument_group("raw fluorescence → ΔF/F (suite2p, NWB Fluorescence, --input-kind raw)")
+    g.add_argument("--input-kind", choices=("dff", "raw"), default="dff",
+                   help="array files: ΔF/F (default) or raw fluorescence (ΔF/F is computed)")
+    g.add_argument("--neuropil-key", help="raw array files: the array holding the neuropil traces")
+    g.add_argument("--neuropil", type=float, default=0.7, help="neuropil coefficient (default 0.7)")
+    g.add_argument("--baseline-window", type=float, default=60.0,
+                   help="running-percentile baseline window, seconds (default 60)")
+    g.add_argument("--baseline-percentile", type=float, default=8.0, help="baseline percentile (default 8)")
+    g.add_argument("--all-rois", action="store_true", help="suite2p: every ROI, not only cells")
+    g.add_argument("--min-cell-prob", type=float, metavar="P",
+                   help="suite2p: ROIs with classifier probability ≥ P (instead of iscell's label)")
+    g.add_argument("--series", help="NWB: the RoiResponseSeries to use where there are several")
     p.add_argument("--stride", type=int, default=1, help="window stride (1 = exact; larger = faster, approximate)")
     p.add_argument("--batch-size", type=int, help="windows per forward pass")
     p.add_argument("--nan", choices=("raise", "interpolate"), default="raise",
@@ -113,7 +196,7 @@ def add_inference_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--noise-level", type=float, metavar="NU",
                    help="route every neuron as if its noise level were NU %%·Hz^-1/2 (families only; "
                         "default: each neuron's measured ν)")
-    p.add_argument("--plot", help="also write a PNG overview here")
+    p.add_argument("--plot", help="also write a PNG overview here (one input only)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
     add_model_args(p)
     p.set_defaults(func=_cmd_predict)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ens2zoo._version import __version__
 from ens2zoo.cli.inference import add_inference_commands
+from ens2zoo.cli.plot import add_plot_commands
 from ens2zoo.cli.training import add_training_commands
 from ens2zoo.errors import Ens2ZooError
 
@@ -26,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_inference_commands(sub)
     add_training_commands(sub)
+    add_plot_commands(sub)
     return parser
 
 

@@ -18,15 +18,14 @@ import scipy.io
 
 from ens2zoo.errors import InputError
 
-__all__ = ["EPHYS_TIME_UNIT_S", "REQUIRED_FIELDS", "RawTrial", "read_trials"]
+__all__ = ["EPHYS_SAMPLING_RATE", "REQUIRED_FIELDS", "RawTrial", "read_trials"]
 
 log = logging.getLogger("ens2zoo.data")
 
 #: The struct fields every usable trial must have.
 REQUIRED_FIELDS: tuple[str, str, str] = ("fluo_mean", "fluo_time", "events_AP")
-#: ``events_AP`` is stored in units of 1e-4 s (a 10 kHz ephys clock).
-EPHYS_TIME_UNIT_S: float = 1e-4
-_EPHYS_SAMPLING_RATE = 1e4
+#: ``events_AP`` counts ticks of a 10 kHz electrophysiology clock; times = ticks / this (Hz), as published.
+EPHYS_SAMPLING_RATE: float = 1e4
 
 
 @dataclass(frozen=True)
@@ -102,7 +101,7 @@ def _read_trial(index: int, cell: object) -> RawTrial | str:
     if times.shape[0] < 2:
         return f"only {times.shape[0]} frame(s) with a valid time stamp"
     events = events[~np.isnan(events)]  # flattens
-    spike_times = events / _EPHYS_SAMPLING_RATE
+    spike_times = events / EPHYS_SAMPLING_RATE
     return RawTrial(index=index, times=times.astype(np.float64, copy=False), trace=trace,
                     spike_times=np.asarray(spike_times, dtype=np.float64))
 

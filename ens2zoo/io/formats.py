@@ -3,15 +3,19 @@
 Inputs: ``.npy``, ``.npz`` (key), ``.mat`` (key; MATLAB v5 via SciPy, v7.3 via
 h5py), ``.h5``/``.hdf5`` (dataset path), ``.csv``/``.tsv`` (neurons in rows).
 Outputs: ``.npz`` (default), ``.mat`` or ``.h5`` with arrays ``rate``,
-``spikes``, ``event_times``, ``event_offsets``, ``times`` and metadata; every
-file is written atomically.
+``spikes`` (60 Hz), ``rate_input``/``spikes_input`` (per input frame, spike totals
+preserved), ``event_times``, ``event_offsets``, ``times``, ``noise_level`` (ν per
+neuron), ``member``, and where given ``dff`` (the input, neurons × input frames),
+``roi_index`` and ``true_event_times``/``true_event_offsets``, plus metadata;
+every file is written atomically.  NWB output is :mod:`ens2zoo.io.nwb`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -102,9 +106,40 @@ def read_traces(path: str | os.PathLike, *, key: str | None = None, transpose: b
     return data.T if transpose else data
 
 
-def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """The output file's arrays and metadata (no objects, nothing pickled)."""
+def _flat_events(events: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    offsets = np.zeros(len(events) + 1, dtype=np.int64)
+    offsets[1:] = np.cumsum([len(e) for e in events])
+    flat = np.concatenate([np.asarray(e, dtype=np.float64) for e in events]) if len(events) else np.zeros(0)
+    return flat.astype(np.float64), offsets
+
+
+def _meta_value(value: Any) -> Any:
+    """Metadata as a number or string (dicts and lists as JSON; None as '')."""
+    if value is None:
+        return ""
+    if isinstance(value, (dict, list, tuple)):
+        return json.dumps(value, default=str, sort_keys=True)
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, float, str, np.integer, np.floating)):
+        return value
+    return str(value)
+
+
+def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None, *, traces: Any = None,
+                  roi_index: Any = None, true_events: Sequence[np.ndarray] | None = None) -> dict[str, Any]:
+    """The output file's arrays and metadata (no objects, nothing pickled).
+
+    Args:
+        result: the prediction.
+        metadata: more scalar fields (dicts/lists are stored as JSON strings).
+        traces: the ΔF/F given to ``predict`` (neurons × input frames), stored as ``dff``.
+        roi_index: each row's index in the source's ROI list (suite2p, NWB), stored as ``roi_index``.
+        true_events: known spike times (s) per neuron (simulations), stored as
+            ``true_event_times``/``true_event_offsets``.
+    """
     event_times, event_offsets = result.event_arrays()
+    rate_input, spikes_input = result.to_frame_rate()
     arrays: dict[str, Any] = {
         "rate": result.rate,
         "spikes": result.spikes if result.spikes is not None else np.zeros((0, 0), dtype=np.int32),
@@ -113,24 +148,44 @@ def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None
         "times": result.times,
         "noise_level": np.asarray(result.noise_level, dtype=np.float64),
         "member": np.asarray(result.member, dtype=str),
+        "rate_input": rate_input,
+        "spikes_input": spikes_input if spikes_input is not None else np.zeros((0, 0), dtype=np.int32),
     }
+    if traces is not None:
+        dff = np.atleast_2d(np.asarray(traces, dtype=np.float64))
+        if dff.shape != (result.n_neurons, result.n_input_frames):
+            raise InputError(f"traces have shape {dff.shape}, the result {result.n_neurons} neurons × "
+                             f"{result.n_input_frames} frames: pass the ΔF/F the result was predicted from")
+        arrays["dff"] = dff
+    if roi_index is not None:
+        roi = np.asarray(roi_index, dtype=np.int64).ravel()
+        if roi.shape != (result.n_neurons,):
+            raise InputError(f"roi_index has {roi.size} entries for {result.n_neurons} neurons: give one per neuron")
+        arrays["roi_index"] = roi
+    if true_events is not None:
+        arrays["true_event_times"], arrays["true_event_offsets"] = _flat_events(list(true_events))
     meta = {
         "model": result.model, "sha256": result.sha256 or "", "ens2zoo_version": __version__,
         "frame_rate": float(result.frame_rate), "sampling_rate": float(result.sampling_rate),
         "stride": int(result.stride), "nan_filled": int(result.nan_filled),
         "n_input_frames": int(result.n_input_frames),
     }
-    meta.update(metadata or {})
+    meta.update({k: _meta_value(v) for k, v in (metadata or {}).items()})
     return {**arrays, **meta}
 
 
-def write_results(path: str | os.PathLike, result: SpikeResult, metadata: Mapping[str, Any] | None = None) -> Path:
-    """Write ``result`` atomically to ``.npz``, ``.mat`` or ``.h5`` (by extension)."""
+def write_results(path: str | os.PathLike, result: SpikeResult, metadata: Mapping[str, Any] | None = None, *,
+                  traces: Any = None, roi_index: Any = None,
+                  true_events: Sequence[np.ndarray] | None = None) -> Path:
+    """Write ``result`` atomically to ``.npz``, ``.mat`` or ``.h5`` (by extension); see :func:`result_arrays`."""
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix == ".nwb":
+        raise InputError(f"{path}: NWB output needs an NWB input (its session and ROI table); "
+                         "write .npz, .mat or .h5 for this input")
     if suffix not in OUTPUT_SUFFIXES:
         raise InputError(f"{path}: unsupported output format {suffix!r}; use one of {', '.join(OUTPUT_SUFFIXES)}")
-    fields = result_arrays(result, metadata)
+    fields = result_arrays(result, metadata, traces=traces, roi_index=roi_index, true_events=true_events)
     with atomic_path(path) as tmp:
         if suffix == ".npz":
             np.savez_compressed(tmp, **{k: np.asarray(v) for k, v in fields.items()})

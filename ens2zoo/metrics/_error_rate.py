@@ -44,17 +44,17 @@ BURST_WINDOW_S = 0.5
 
 @njit(cache=True, nogil=True)
 def _crowding_costs(a, times):  # pragma: no cover - compiled
-    """0.5 for each of ``times`` with at least 2 spikes of ``a`` within 0.5 s, else 1 (both sorted)."""
+    """0.5 for each of ``times`` with at least 2 spikes of ``a`` within ``BURST_WINDOW_S``, else 1 (both sorted)."""
     n = a.shape[0]
     out = np.empty(times.shape[0], np.float64)
     lo = 0
     hi = 0
     for j in range(times.shape[0]):
         t = times[j]
-        while lo < n and a[lo] < t and not (abs(t - a[lo]) < 0.5):
+        while lo < n and a[lo] < t and not (abs(t - a[lo]) < BURST_WINDOW_S):
             lo += 1
         hi = max(hi, lo)
-        while hi < n and abs(a[hi] - t) < 0.5:
+        while hi < n and abs(a[hi] - t) < BURST_WINDOW_S:
             hi += 1
         out[j] = 0.5 if hi - lo >= 2 else 1.0
     return out

@@ -1,0 +1,195 @@
+"""From what users have (array files, suite2p folders, NWB files) to ΔF/F ready for ``predict``.
+
+Output names (``--output-dir`` or beside the input):
+
+==========================  =============================  ======================================
+input                       default (beside the input)     with ``--output-dir OUT``
+==========================  =============================  ======================================
+array file ``rec.npy``      ``rec.ens2zoo.npz``            ``OUT/rec.ens2zoo.npz``
+suite2p plane folder ``P``  ``P/ens2zoo.npz``              ``OUT/<session>_<plane>.ens2zoo.npz``
+suite2p root (planes)       ``<plane>/ens2zoo.npz`` each   ``OUT/<session>_<plane>.ens2zoo.npz`` each
+NWB ``s.nwb``, series ``S`` ``s_S.ens2zoo.npz``            ``OUT/s_S.ens2zoo.npz``
+==========================  =============================  ======================================
+
+``<session>`` is the folder holding ``suite2p/`` (else the folder holding the
+plane), ``<plane>`` the plane folder's name.  ``-o FILE`` names the output of a
+single input; two inputs of one call never share an output (checked).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ens2zoo.errors import InputError
+from ens2zoo.io.dff import dff as compute_dff
+from ens2zoo.io.formats import read_traces
+from ens2zoo.utils.checks import check_rate
+
+INPUT_KINDS = ("dff", "raw")
+RESULT_SUFFIX = ".ens2zoo.npz"
+
+
+@dataclass
+class PreparedInput:
+    """ΔF/F ready for ``predict``, with where it came from.
+
+    Attributes:
+        dff: (neurons, frames) ΔF/F.
+        frame_rate: Hz.
+        label: what to call it in messages (``session/plane0``, a file name…).
+        default_output: the result file beside the input.
+        output_stem: the result's name under ``--output-dir`` (without ``.ens2zoo.npz``).
+        roi_index: each row's index in the source's ROI list (None for plain ΔF/F arrays).
+        metadata: recorded in the result (input, input kind, ΔF/F recipe, session, plane…).
+        nwb: the NWB series read (for NWB output), else None.
+        rows: for NWB input, the indices into ``nwb.roi_index`` of the rows kept.
+    """
+
+    dff: np.ndarray
+    frame_rate: float
+    label: str
+    default_output: Path
+    output_stem: str
+    roi_index: np.ndarray | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    nwb: Any = None
+    rows: np.ndarray | None = None
+
+
+def _dff_options(kw: dict[str, Any]) -> dict[str, Any]:
+    return {"neuropil": kw.get("neuropil", 0.7), "baseline_window_s": kw.get("baseline_window_s", 60.0),
+            "baseline_percentile": kw.get("baseline_percentile", 8.0)}
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "input"
+
+
+def input_type(path: str | os.PathLike) -> str:
+    """``"suite2p"`` (a folder), ``"nwb"`` or ``"array"``."""
+    path = Path(path)
+    if path.is_dir():
+        return "suite2p"
+    if path.suffix.lower() == ".nwb":
+        return "nwb"
+    return "array"
+
+
+def prepare_inputs(path: str | os.PathLike, *, frame_rate: float | None = None, key: str | None = None,
+                   transpose: bool = False, input_kind: str = "dff", neuropil_key: str | None = None,
+                   all_rois: bool = False, min_cell_prob: float | None = None, series: str | None = None,
+                   **dff_kw: Any) -> list[PreparedInput]:
+    """Read ``path`` (array file, suite2p plane folder or root, NWB file) into ΔF/F inputs (one per plane).
+
+    Args:
+        frame_rate: Hz; required for array files, overrides the files' own for suite2p and NWB.
+        key, transpose: for array files (see :func:`ens2zoo.io.formats.read_traces`).
+        input_kind: ``"dff"`` (array files hold ΔF/F) or ``"raw"`` (raw fluorescence: ΔF/F computed
+            with :func:`ens2zoo.io.dff.dff`).  suite2p input is always raw.
+        neuropil_key: for raw array files, the array holding the neuropil (same file).
+        all_rois, min_cell_prob: suite2p ROI selection (default: cells, ``iscell[:, 0] == 1``).
+        series: NWB series name where the file holds several.
+        dff_kw: ``neuropil``, ``baseline_window_s``, ``baseline_percentile`` for :func:`~ens2zoo.io.dff.dff`.
+    """
+    if input_kind not in INPUT_KINDS:
+        raise InputError(f"input kind {input_kind!r} is not one of {', '.join(INPUT_KINDS)}: use --input-kind dff "
+                         "for ΔF/F or raw for raw fluorescence")
+    path = Path(path)
+    kind = input_type(path)
+    if frame_rate is not None:
+        frame_rate = check_rate(frame_rate)
+    if kind == "suite2p":
+        return _suite2p_inputs(path, frame_rate, all_rois, min_cell_prob, _dff_options(dff_kw))
+    if kind == "nwb":
+        return [_nwb_input(path, frame_rate, series, _dff_options(dff_kw))]
+    if all_rois or min_cell_prob is not None:
+        raise InputError("--all-rois and --min-cell-prob select suite2p ROIs: give a suite2p folder, or leave them out")
+    if series is not None:
+        raise InputError("--series picks an NWB series: give a .nwb file, or leave it out")
+    if frame_rate is None:
+        raise InputError("--frame-rate HZ is required: give the imaging rate of the traces in Hz")
+    traces = read_traces(path, key=key, transpose=transpose)
+    meta: dict[str, Any] = {"input": str(path), "input_kind": input_kind}
+    roi_index = None
+    if input_kind == "raw":
+        neu = read_traces(path, key=neuropil_key, transpose=transpose) if neuropil_key else None
+        result = compute_dff(traces, neu, frame_rate=frame_rate, **_dff_options(dff_kw))
+        traces, roi_index = result.dff, result.kept
+        meta["dff_recipe"] = result.recipe
+    elif neuropil_key:
+        raise InputError("--neuropil-key needs --input-kind raw (ΔF/F input has no neuropil to subtract)")
+    return [PreparedInput(dff=np.asarray(traces), frame_rate=frame_rate, label=path.name,
+                          default_output=path.with_name(path.stem + RESULT_SUFFIX), output_stem=_safe(path.stem),
+                          roi_index=roi_index, metadata=meta)]
+
+
+def _suite2p_inputs(path: Path, frame_rate: float | None, all_rois: bool, min_cell_prob: float | None,
+                    options: dict[str, Any]) -> list[PreparedInput]:
+    from ens2zoo.io.suite2p import find_planes, read_plane
+
+    out = []
+    for folder in find_planes(path):
+        plane = read_plane(folder, frame_rate=frame_rate, all_rois=all_rois, min_cell_prob=min_cell_prob)
+        result = compute_dff(plane.F, plane.Fneu, frame_rate=plane.frame_rate, **options)
+        meta = {"input": str(folder), "input_kind": "suite2p", "session": plane.session, "plane": plane.plane,
+                "frame_rate_source": plane.frame_rate_source, "dff_recipe": result.recipe,
+                "roi_selection": "all" if all_rois else
+                (f"iscell[:, 1] >= {min_cell_prob:g}" if min_cell_prob is not None else "iscell[:, 0] == 1"),
+                "n_rois": plane.n_rois}
+        out.append(PreparedInput(dff=result.dff, frame_rate=plane.frame_rate, label=f"{plane.session}/{plane.plane}",
+                                 default_output=folder / "ens2zoo.npz",
+                                 output_stem=_safe(f"{plane.session}_{plane.plane}"),
+                                 roi_index=plane.roi_index[result.kept], metadata=meta))
+    return out
+
+
+def _nwb_input(path: Path, frame_rate: float | None, series: str | None,
+               options: dict[str, Any]) -> PreparedInput:
+    import warnings
+
+    from ens2zoo.io.nwb import read_nwb
+
+    s = read_nwb(path, series=series)
+    fs = s.frame_rate
+    if frame_rate is not None:
+        if abs(frame_rate - fs) > 1e-3 * fs:
+            warnings.warn(f"--frame-rate {frame_rate:g} Hz overrides the series' {fs:g} Hz: leave out --frame-rate "
+                          "to use the file's", UserWarning, stacklevel=3)
+        fs = frame_rate
+    meta: dict[str, Any] = {"input": str(path), "input_kind": f"nwb:{s.kind}", "series": f"{s.container}/{s.name}"}
+    rows = np.arange(s.data.shape[0])
+    data = s.data
+    if s.kind == "fluorescence":
+        result = compute_dff(s.data, s.neuropil, frame_rate=fs, **options)
+        data, rows = result.dff, result.kept
+        meta["dff_recipe"] = result.recipe
+        meta["neuropil_series"] = "Neuropil" if s.neuropil is not None else ""
+    stem = _safe(f"{path.stem}_{s.name}")
+    return PreparedInput(dff=data, frame_rate=fs, label=f"{path.name}:{s.name}",
+                         default_output=path.with_name(stem + RESULT_SUFFIX), output_stem=stem,
+                         roi_index=s.roi_index[rows], metadata=meta, nwb=s, rows=rows)
+
+
+def output_paths(inputs: list[PreparedInput], *, output: str | os.PathLike | None = None,
+                 output_dir: str | os.PathLike | None = None) -> list[Path]:
+    """Where each input's result goes (see the module docstring); refuses collisions."""
+    if output is not None and output_dir is not None:
+        raise InputError("give either -o FILE or --output-dir DIR, not both")
+    if output is not None:
+        if len(inputs) > 1:
+            raise InputError(f"-o names one file but the input holds {len(inputs)} planes "
+                             f"({', '.join(i.label for i in inputs)}): use --output-dir DIR")
+        paths = [Path(output)]
+    elif output_dir is not None:
+        paths = [Path(output_dir) / (i.output_stem + RESULT_SUFFIX) for i in inputs]
+    else:
+        paths = [i.default_output for i in inputs]
+    resolved = [p.resolve() for p in paths]
+    if len(set(resolved)) != len(resolved):
+        raise InputError("two inputs would write the same output file: use --output-dir DIR")
+    return paths

@@ -1,0 +1,120 @@
+"""Warnings for input that looks wrong: raw fluorescence, ΔF/F in percent, frame rates and noise levels
+outside what the model was trained on.
+
+Each problem is one :func:`warnings.warn` (``UserWarning``) whose message names the fix;
+the command line shows each as one line on stderr.  Inference still runs.
+
+Ranges: a zoo model's manifest record gives them (``ModelEntry.trained_frame_rates`` /
+``trained_noise_levels``, or its family members').  Where a zoo record leaves them
+unset, the ranges of the ground truth the zoo is trained on are used
+(:data:`GROUND_TRUTH_FRAME_RATES`, :data:`GROUND_TRUTH_NOISE_LEVELS`: per-neuron
+frame rates and CASCADE ν of DS02–DS27, as loaded for 60 Hz training by
+``ens2zoo.data.load_dataset``; 203 excitatory neurons span ν 0.21–2.88 and
+7.5–500 Hz, 57 inhibitory ones ν 0.31–5.02 and 15.6–30 Hz).  Models built from a
+weights file without a record (``ens2zoo.create``) have no known training range:
+only the absolute checks apply (frame rate below :data:`MIN_FRAME_RATE`, raw, percent).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ens2zoo.inference.noise import noise_level
+
+if TYPE_CHECKING:
+    from ens2zoo.model import SpikeModel
+
+#: (lowest, highest) frame rate, Hz, of the ground-truth neurons (DS02–DS27)
+GROUND_TRUTH_FRAME_RATES = (7.5, 500.0)
+#: (lowest, highest) CASCADE ν, %·Hz^-1/2, of the ground-truth neurons (DS02–DS27)
+GROUND_TRUTH_NOISE_LEVELS = (0.2, 5.0)
+#: below this frame rate no model resolves single transients (a 0.5 Hz input yields spikes from noise)
+MIN_FRAME_RATE = 2.0
+#: a ΔF/F trace's baseline (its 5th percentile) lies near 0 (in percent too); raw fluorescence's far above
+RAW_BASELINE = 5.0
+#: fractional ΔF/F has median |x| well below this; ΔF/F in percent above it
+PERCENT_MEDIAN_ABS = 1.0
+#: ν (%·Hz^-1/2) no fractional ΔF/F reaches (CASCADE calls > 5 poor); percent ΔF/F is 100× larger
+PERCENT_NOISE_LEVEL = 100.0
+
+
+def trained_ranges(model: SpikeModel | None) -> tuple[tuple[float, float] | None, tuple[float, float] | None]:
+    """(frame-rate range, ν range) the model was trained on, or None where unknown."""
+    entry = getattr(model, "entry", None)
+    if entry is None:
+        return None, None
+    frs, nus = entry.trained_frame_rates, entry.trained_noise_levels
+    members = list(getattr(entry, "members", None) or [])
+    if frs is None:
+        known = [m.trained_frame_rates for m in members if m.trained_frame_rates is not None]
+        frs = (min(r[0] for r in known), max(r[1] for r in known)) if known else GROUND_TRUTH_FRAME_RATES
+    if nus is None:
+        known = [m.trained_noise_levels for m in members if m.trained_noise_levels is not None]
+        nus = (min(r[0] for r in known), max(r[1] for r in known)) if known else GROUND_TRUTH_NOISE_LEVELS
+    return tuple(frs), tuple(nus)
+
+
+def _scale_note(model: SpikeModel | None) -> str:
+    arch = getattr(model, "architecture", None)
+    if arch == "unet":
+        return ("the U-Net normalises each window (instance normalisation), so its rates barely change, "
+                "but ν and the ranges checked are 100× off")
+    if arch is None:
+        return "only the U-Net is scale-invariant (instance normalisation); MLP, CNN and LSTM rates would be wrong"
+    return f"the {arch} architecture is not scale-invariant (no instance normalisation): its rates will be wrong"
+
+
+def input_warnings(traces: Any, frame_rate: float, model: SpikeModel | None = None, *,
+                   nus: np.ndarray | None = None, warn: bool = True) -> list[str]:
+    """Check ΔF/F ``traces`` (neurons × frames) for signs of wrong input; warn about each and return the messages.
+
+    Args:
+        traces: ΔF/F as given to ``predict``.
+        frame_rate: Hz.
+        model: the model that will be used (its training ranges; None: absolute checks only).
+        nus: per-neuron ν if already measured.
+        warn: issue :func:`warnings.warn` for each message (else only return them).
+    """
+    data = np.atleast_2d(np.asarray(traces, dtype=np.float64))
+    messages: list[str] = []
+    if data.ndim != 2 or data.shape[1] < 2:
+        return messages  # predict refuses it with the reason
+    name = getattr(model, "name", "the model")
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        baselines = np.nanpercentile(data, 5, axis=1)
+        median_abs = float(np.nanmedian(np.nanmedian(np.abs(data), axis=1)))
+        nus = noise_level(data, frame_rate) if nus is None else np.asarray(nus, dtype=np.float64)
+        median_nu = float(np.nanmedian(nus)) if nus.size else float("nan")
+        baseline = float(np.nanmedian(baselines))
+    scale_problem = False
+    if baseline > RAW_BASELINE:
+        scale_problem = True
+        messages.append(f"the traces look like raw fluorescence (baseline {baseline:.3g}; ΔF/F's sits near 0): "
+                        "give ΔF/F, or pass --input-kind raw (ens2zoo.dff) to compute it")
+    elif median_abs > PERCENT_MEDIAN_ABS or median_nu > PERCENT_NOISE_LEVEL:
+        scale_problem = True
+        messages.append(f"the traces look like ΔF/F in percent (median |ΔF/F| {median_abs:.3g}, median ν "
+                        f"{median_nu:.3g} %·Hz^-1/2): divide them by 100 ({_scale_note(model)})")
+    fr_range, nu_range = trained_ranges(model)
+    if frame_rate < MIN_FRAME_RATE:
+        messages.append(f"frame rate {frame_rate:g} Hz is below {MIN_FRAME_RATE:g} Hz: single calcium transients "
+                        "are not resolved and the spikes found come from noise; image faster, or check --frame-rate")
+    elif fr_range is not None and not fr_range[0] <= frame_rate <= fr_range[1]:
+        messages.append(f"frame rate {frame_rate:g} Hz is outside the {fr_range[0]:g}–{fr_range[1]:g} Hz that {name} "
+                        "was trained on: results are less reliable; check --frame-rate, or use a model trained "
+                        "at this rate (ens2zoo.data.reimage)")
+    if nu_range is not None and not scale_problem and nus.size:
+        outside = np.flatnonzero((nus < nu_range[0]) | (nus > nu_range[1]))
+        if outside.size:
+            messages.append(f"{outside.size} of {nus.size} neurons have a noise level ν outside the "
+                            f"{nu_range[0]:g}–{nu_range[1]:g} %·Hz^-1/2 that {name} was trained on (median ν "
+                            f"{median_nu:.3g}): their spikes are less reliable; use a model trained at that noise "
+                            "(ens2zoo.data.reimage), or check the ΔF/F scale")
+    if warn:
+        for message in messages:
+            warnings.warn(message, UserWarning, stacklevel=2)
+    return messages

@@ -1,0 +1,75 @@
+"""Warnings for input that looks wrong (raw fluorescence, percent, frame rate, ν), naming the fix."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ens2zoo
+from ens2zoo.cli.main import main
+from ens2zoo.io.plausibility import GROUND_TRUTH_NOISE_LEVELS, input_warnings
+from ens2zoo.simulate import simulate_recording
+
+SIM = simulate_recording(n_neurons=3, duration_s=20, frame_rate=30.0, seed=4)  # ν ≈ 0.35
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    return ens2zoo.load("ens2-exc")
+
+
+def _messages(*args, **kwargs) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        returned = input_warnings(*args, **kwargs)
+    assert [str(w.message) for w in caught] == returned
+    return returned
+
+
+def test_clean_input_gives_no_warning(zoo):
+    assert _messages(SIM.dff, 30.0, zoo) == []
+
+
+def test_raw_fluorescence(zoo):
+    (msg,) = _messages(300 * (1 + SIM.dff), 30.0, zoo)
+    assert "raw fluorescence" in msg and "--input-kind raw" in msg
+
+
+def test_percent(zoo):
+    (msg,) = _messages(100 * SIM.dff, 30.0, zoo)
+    assert "percent" in msg and "divide them by 100" in msg and "U-Net" in msg and "scale-invariant" not in msg
+    mlp = ens2zoo.create("mlp")
+    (msg,) = _messages(100 * SIM.dff, 30.0, mlp)
+    assert "mlp architecture is not scale-invariant" in msg
+
+
+def test_low_frame_rate(zoo):
+    msgs = _messages(SIM.dff, 0.5, zoo)
+    assert any("below 2 Hz" in m and "--frame-rate" in m for m in msgs)
+    msgs = _messages(SIM.dff, 5.0, zoo)  # above 2 Hz, below the ground truth's 7.5 Hz
+    assert any("outside the 7.5–500 Hz that ens2-exc was trained on" in m for m in msgs)
+    # a model without a training record: only the absolute floor applies
+    assert _messages(SIM.dff, 5.0, ens2zoo.create("unet")) == []
+
+
+def test_noise_outside_trained_range(zoo):
+    noisy = SIM.dff + np.random.default_rng(0).normal(0, 0.5, SIM.dff.shape)  # ν ≈ 8.7
+    (msg,) = _messages(noisy, 30.0, zoo)
+    low, high = GROUND_TRUTH_NOISE_LEVELS
+    assert f"3 of 3 neurons have a noise level ν outside the {low:g}–{high:g}" in msg
+
+
+def test_cli_shows_one_line_per_warning(tmp_path, capsys):
+    np.save(tmp_path / "raw.npy", 300 * (1 + SIM.dff))
+    assert main(["predict", str(tmp_path / "raw.npy"), "--frame-rate", "30", "--stride", "16"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("ens2zoo: warning: the traces look like raw fluorescence")
+    # with --input-kind raw ΔF/F is computed: no warning, and the recipe is recorded
+    assert main(["predict", str(tmp_path / "raw.npy"), "--frame-rate", "30", "--stride", "16", "--input-kind", "raw",
+                 "--baseline-window", "30"]) == 0
+    assert capsys.readouterr().err.strip() == ""
+    with np.load(tmp_path / "raw.ens2zoo.npz", allow_pickle=False) as f:
+        assert '"baseline_window_s": 30.0' in str(f["dff_recipe"]) and f["roi_index"].tolist() == [0, 1, 2]
+        np.testing.assert_allclose(f["dff"], SIM.dff, atol=0.08)
