@@ -15,7 +15,12 @@ import sys
 from pathlib import Path
 
 from ens2zoo.benchmark.evaluation import read_csv, summarize
-from ens2zoo.benchmark.lodo import dataset_number, published_medians, published_metrics_path, read_published_metrics
+from ens2zoo.benchmark.published import (
+    dataset_number,
+    published_medians,
+    published_metrics_path,
+    read_published_metrics,
+)
 
 
 def main(folder: Path) -> None:
@@ -23,9 +28,9 @@ def main(folder: Path) -> None:
     print("| held out | architecture | neurons | corr % (ours / published) | ER50 % (ours / published) "
           "| VPd (ours / published) |")
     print("| --- | --- | ---: | ---: | ---: | ---: |")
-    files = sorted(folder.glob("*_lodo_DS*.csv"), key=lambda p: (re.search(r"DS\d+", p.name).group(), p.name))
-    for path in files:
-        arch, fold = re.match(r"(.+)_lodo_(DS\d+)\.csv", path.name).groups()
+    native = [(m, p) for p in folder.glob("*_lodo_DS*.csv") if (m := re.fullmatch(r"(.+)_lodo_(DS\d+)\.csv", p.name))]
+    for match, path in sorted(native, key=lambda mp: (mp[0].group(2), mp[0].group(1))):
+        arch, fold = match.groups()
         ours = summarize(read_csv(path))[0]
         pub = published_medians(dataset_number(fold), published)
         print(f"| {ours['dataset']} | {arch} | {ours['neurons']} | {ours['corr']:.1f} / {pub['published_corr']:.1f} "

@@ -1,6 +1,6 @@
 """Write measured held-out metrics into zoo_weights/manifest.json.
 
-    .venv/bin/python zoo_weights/record_metrics.py NAME KEY CSV [CSV ...]
+    .venv/bin/python benchmarks/zoo/record_metrics.py NAME KEY CSV [CSV ...]
 
 Each CSV is a per-neuron table written by ``ens2zoo evaluate`` or
 ``ens2zoo benchmark``; the per-dataset medians (corr and er50 in %, vpd, vrd,

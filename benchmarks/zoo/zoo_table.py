@@ -1,6 +1,6 @@
 """Markdown table of the zoo's models from zoo_weights/manifest.json.
 
-    .venv/bin/python zoo_weights/zoo_table.py
+    .venv/bin/python benchmarks/zoo/zoo_table.py
 """
 
 from __future__ import annotations

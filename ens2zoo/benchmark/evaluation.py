@@ -8,7 +8,8 @@ For every neuron (all its kept recordings, already resampled to 60 Hz by
    "resamples" 60 Hz to 60 Hz: ``scipy.signal.resample`` to the same length is
    an FFT round trip, exact to ~1e-16 in float64, and the network sees the
    float32 trace bit for bit (checked on the whole database).  The published
-   code does the same round trip inside its loader;
+   code does the same round trip inside its loader.  A family of networks is
+   routed by the neuron's ν at its original frame rate (``Neuron.noise_level``);
 2. the predicted rates of the neuron's recordings are concatenated, and so are
    the true smoothed rates (``Recording.rate``);
 3. **as published**, the overlap-add runs over the neuron's concatenated windows:
@@ -56,7 +57,7 @@ from ens2zoo.utils.atomic import atomic_path
 from ens2zoo.utils.progress import ProgressArg, progress_callback
 
 __all__ = ["COLUMNS", "SUMMARY_COLUMNS", "NeuronPrediction", "evaluate_model", "neuron_prediction",
-           "read_csv", "summarize", "write_csv"]
+           "read_csv", "score_predictions", "summarize", "write_csv"]
 
 #: Columns of a per-neuron row, in order.
 COLUMNS = ("dataset", "neuron", *METRIC_COLUMNS)
@@ -73,6 +74,7 @@ class NeuronPrediction:
         pred_events: predicted spike times, seconds on the concatenated clock.
         true_events: true spike times, seconds on the concatenated clock.
         sampling_rate: Hz.
+        member: for a family, the member that served the neuron (None otherwise).
     """
 
     pred_rate: np.ndarray
@@ -80,6 +82,7 @@ class NeuronPrediction:
     pred_events: np.ndarray
     true_events: np.ndarray
     sampling_rate: float
+    member: str | None = None
 
 
 def _check_rates(model: SpikeModel, sampling_rate: float) -> None:
@@ -101,6 +104,12 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
             to its neighbours, as the published benchmark does (see the module
             docstring); False keeps the recordings' rates separate.
         batch_size: windows per forward pass (default: the model's).
+
+    A family (``model.members`` non-empty) is routed by the neuron's ν at its
+    **original** frame rate (:attr:`Neuron.noise_level`, what ``predict`` would measure
+    on the user's file), not by the ν of its 60 Hz resampled trace: Fourier upsampling
+    a recording slower than 60 Hz smooths its frame-to-frame differences, so that ν is
+    far lower; single models have nothing to route.
     """
     rate = float(neuron.sampling_rate)
     _check_rates(model, rate)
@@ -116,15 +125,19 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     # with the spill-over of its edge windows, lands on its own positions
     summed = np.zeros(total + window - 1)
     dev = model.device
-    was_training = model.net.training
-    model.net.eval()
+    net, member = model.net, None
+    if model.members:
+        index = model.route(np.array([neuron.noise_level], dtype=np.float64))[0]
+        net, member = model.members[index].net, model.members[index].record.name
+    was_training = net.training
+    net.eval()
     try:
         with torch.inference_mode(), cpu_batch_pool(dev) as pool:
             for rec, start, n in zip(neuron.recordings, starts, lengths):
                 # the same 60 Hz → 60 Hz FFT round trip as predict() (and as the published loader)
                 trace60 = resample(np.asarray(rec.trace, dtype=np.float64)[None, :], rate,
                                    model.preprocessing.sampling_rate)[0]
-                part, pad = network_rate(model.net, trace60, readout=model.readout, window=window,
+                part, pad = network_rate(net, trace60, readout=model.readout, window=window,
                                          stride=stride, device=dev, pool=pool,
                                          batch_size=batch_size or default_batch_size(dev))
                 if not published_boundaries:
@@ -132,7 +145,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
                     pad = 0
                 summed[start + half - pad:start + half - pad + len(part)] += part
     finally:
-        model.net.train(was_training)
+        net.train(was_training)
     pred = summed[half:half + total]
     sigma = model.preprocessing.smoothing_sigma_s
     counts = estimate_spikes(pred, rate, sigma)
@@ -141,13 +154,33 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     true_events = np.concatenate([r.event_times + off for r, off in zip(neuron.recordings, offsets)])
     true_rate = np.concatenate([r.rate for r in neuron.recordings])
     return NeuronPrediction(pred_rate=pred, true_rate=true_rate, pred_events=pred_events,
-                            true_events=true_events, sampling_rate=rate)
+                            true_events=true_events, sampling_rate=rate, member=member)
 
 
 def _as_dicts(table) -> list[dict]:
     if hasattr(table, "to_dict"):  # pandas DataFrame
         return table.to_dict("records")
     return list(table)
+
+
+def score_predictions(dataset: str, neurons: Sequence[str], preds: Sequence[NeuronPrediction]) -> list[dict]:
+    """Rows (:data:`COLUMNS`) scoring ``preds`` with :func:`ens2zoo.metrics.evaluate_many`.
+
+    Each neuron is scored on its own (the metrics of one neuron do not depend on the
+    others), so grouping neurons differently gives the same rows.
+    """
+    if len(neurons) != len(preds):
+        raise InputError(f"{len(neurons)} neuron names for {len(preds)} predictions: give one name per prediction")
+    if not preds:
+        return []
+    rates = {p.sampling_rate for p in preds}
+    if len(rates) != 1:
+        raise InputError(f"predictions at several sampling rates {sorted(rates)}: score each rate separately")
+    table = _as_dicts(evaluate_many([p.pred_rate for p in preds], [p.true_rate for p in preds],
+                                    [p.pred_events for p in preds], [p.true_events for p in preds],
+                                    preds[0].sampling_rate))
+    return [{"dataset": dataset, "neuron": name, **{c: float(metrics[c]) for c in METRIC_COLUMNS}}
+            for name, metrics in zip(neurons, table)]
 
 
 def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: int = 1,
@@ -179,14 +212,7 @@ def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: in
                 done += 1
                 if report is not None:
                     report(done, total, f"{dataset.name}/{neuron.name}")
-            if not preds:
-                continue
-            table = _as_dicts(evaluate_many([p.pred_rate for p in preds], [p.true_rate for p in preds],
-                                            [p.pred_events for p in preds], [p.true_events for p in preds],
-                                            preds[0].sampling_rate))
-            for neuron, metrics in zip(dataset.neurons, table):
-                rows.append({"dataset": dataset.name, "neuron": neuron.name,
-                             **{c: float(metrics[c]) for c in METRIC_COLUMNS}})
+            rows.extend(score_predictions(dataset.name, [n.name for n in dataset.neurons], preds))
     finally:
         if bar is not None:
             bar.close()

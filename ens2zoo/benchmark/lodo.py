@@ -8,6 +8,12 @@ next to the published ones (:mod:`ens2zoo.benchmark.published`).  Existing weigh
 reused only when their metadata records the same recipe (an interrupted benchmark
 resumes; an interrupted training resumes from its checkpoint), and an existing
 per-neuron CSV newer than its weights is not re-evaluated.
+
+With ``conditions`` (``--conditions 30:2,7.5:8``) each fold's model is also scored
+under those recording conditions (:mod:`ens2zoo.benchmark.conditions`), into
+``<recipe>_lodo_<DSxx>_conditions.csv`` (resumable the same way: kept when newer than
+the weights and holding every condition asked for); ``<recipe>_lodo_<DSxx>.csv`` keeps
+the native rows only.
 """
 
 from __future__ import annotations
@@ -20,6 +26,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ens2zoo.benchmark.conditions import (
+    Condition,
+    evaluate_conditions,
+    parse_conditions,
+    row_condition,
+    write_condition_csv,
+)
 from ens2zoo.benchmark.evaluation import evaluate_model, nan_median, read_csv, write_csv
 from ens2zoo.benchmark.published import (
     SUMMARY_METRICS,
@@ -78,9 +91,43 @@ def summary_table(rows: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def _condition_rows(path: Path, weights: Path, wanted: Sequence[Condition]) -> list[dict] | None:
+    """The rows of an up-to-date condition table holding every condition ``wanted`` (else None)."""
+    if not path.is_file() or path.stat().st_mtime < weights.stat().st_mtime:
+        return None
+    rows = read_csv(path)
+    have = {row_condition(r) for r in rows}
+    if not set(wanted) <= have:
+        log.info("%s lacks conditions %s: re-evaluating", path,
+                 ", ".join(c.label for c in wanted if c not in have))
+        return None
+    return [r for r in rows if row_condition(r) in set(wanted)]
+
+
+def _fold_conditions(out: Path, recipe: Recipe, prefix: str, folder: Path, weights: Path,
+                     conditions: Sequence[Condition], *, stride: int, device: str) -> list[dict]:
+    """Condition rows of one fold, from ``<recipe>_lodo_<prefix>_conditions.csv`` when up to date."""
+    table = out / f"{recipe.name}_lodo_{prefix}_conditions.csv"
+    rows = _condition_rows(table, weights, conditions)
+    if rows is not None:
+        log.info("%s is up to date: not re-evaluating the conditions", table)
+        return rows
+    model = create(recipe.architecture, weights=weights, device=device, **recipe.hparams)
+    dataset = load_dataset(folder, progress=None)
+    start = time.perf_counter()
+    rows = evaluate_conditions(model, [dataset], conditions, stride=stride)
+    write_condition_csv(table, rows)
+    log.info("evaluated %d neurons of %s under %d conditions in %.0f s; wrote %s", len(dataset.neurons),
+             folder.name, len(conditions), time.perf_counter() - start, table)
+    return rows
+
+
 def _fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequence[Path], *, stride: int,
-          device: str, log_interval: int) -> list[dict]:
-    """Train (or reuse) and evaluate one fold; returns its per-neuron rows."""
+          device: str, log_interval: int, conditions: Sequence[Condition] = ()) -> list[dict]:
+    """Train (or reuse) and evaluate one fold; returns its native per-neuron rows.
+
+    Non-native ``conditions`` are scored too, into ``<recipe>_lodo_<prefix>_conditions.csv``.
+    """
     weights = out / f"{recipe.name}_lodo_{prefix}.safetensors"
     table = out / f"{recipe.name}_lodo_{prefix}.csv"
     log.info("== %s: held out %s; training on %d datasets", prefix, folder.name, len(training))
@@ -89,6 +136,9 @@ def _fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequen
         log.info("%s exists (recipe %s): not retraining", weights, recipe.name)
     else:
         train_and_save(training, weights, recipe, device=device, resume=True, log_interval=log_interval)
+    others = [c for c in conditions if not c.is_native]
+    if others:
+        _fold_conditions(out, recipe, prefix, folder, weights, others, stride=stride, device=device)
     if table.is_file() and table.stat().st_mtime >= weights.stat().st_mtime:
         log.info("%s is up to date: not re-evaluating", table)
         return read_csv(table)
@@ -105,7 +155,8 @@ def _fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequen
 def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str | os.PathLike,
                   recipe: Recipe, *, training_datasets: str = EXCITATORY_TRAINING,
                   stride: int = 1, published: str | os.PathLike | None = None, device: str = "cpu",
-                  log_interval: int = 100) -> list[dict]:
+                  log_interval: int = 100, conditions: str | Sequence[str | Condition] | None = None
+                  ) -> list[dict]:
     """Leave-one-dataset-out benchmark; returns the summary rows (also written to ``summary.csv``).
 
     Args:
@@ -117,7 +168,12 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
             dataset is removed from it.
         stride: inference stride for the evaluation (1 = exact).
         published: published per-neuron metrics CSV (default: :func:`published_metrics_path`).
+        conditions: recording conditions (``"native,30:2,7.5:8"``, see
+            :mod:`ens2zoo.benchmark.conditions`) to score each fold's model under as well; the
+            non-native ones go to ``<recipe>_lodo_<DSxx>_conditions.csv``, while
+            ``<recipe>_lodo_<DSxx>.csv`` and the summary keep the native rows (the paper's table).
     """
+    conds = parse_conditions(conditions) if conditions else []
     if not held_out:
         raise InputError("--lodo names no dataset: give e.g. --lodo DS09,DS10")
     out = Path(output)
@@ -149,7 +205,7 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
     with torch_threads(recipe.config.threads):
         for prefix, number, folder, training in plan:
             rows = _fold(out, recipe, prefix, folder, training, stride=stride, device=device,
-                         log_interval=log_interval)
+                         log_interval=log_interval, conditions=conds)
             all_rows.extend(rows)
             summary.append({"dataset": prefix, "neurons": len(rows),
                             **{m: nan_median(r.get(m) for r in rows) for m in SUMMARY_METRICS},

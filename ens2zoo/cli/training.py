@@ -14,6 +14,10 @@ log = logging.getLogger("ens2zoo.cli")
 
 #: Datasets ENS² trains its excitatory model on (DS01 is never used for training).
 EXCITATORY_TRAINING = "DS0[2-9]*,DS1*,DS2[01]*"
+CONDITIONS_HELP = ("score every neuron under these recording conditions: native (the database as it is) or "
+                   "RATE:NU (re-imaged at RATE Hz with white noise up to ν = NU %%·Hz^-1/2), e.g. "
+                   "native,30:2,30:4,30:8,15:4,7.5:4,7.5:8; adds the columns condition_frame_rate and "
+                   "condition_noise. --model oasis scores the OASIS peer (pip install 'ens2zoo[peers]')")
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -37,29 +41,58 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _evaluated_model(args: argparse.Namespace):
+    """The zoo model the options name, or a peer (``--model oasis``) that evaluate scores alike."""
+    from ens2zoo.benchmark.oasis import PEERS
+
+    if args.model in PEERS and not (args.weights or args.arch or args.hparam):
+        return PEERS[args.model]()
+    return model_from_args(args)
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from ens2zoo.benchmark.conditions import (
+        evaluate_conditions,
+        parse_conditions,
+        row_condition,
+        write_condition_csv,
+    )
     from ens2zoo.benchmark.evaluation import evaluate_model, summarize, write_csv
     from ens2zoo.data import find_datasets, load_dataset
+    from ens2zoo.model import SpikeModel
     from ens2zoo.training.runner import torch_threads
     from ens2zoo.utils.files import check_suffix
 
     out = check_suffix(args.output, (".csv",), "the metrics table")
+    conditions = parse_conditions(args.conditions) if args.conditions is not None else None
     folders = find_datasets(args.data, args.datasets)
     if not folders:
         raise InputError(f"no dataset under {args.data} matches {args.datasets!r}: check --data and --datasets")
-    model = model_from_args(args)
+    model = _evaluated_model(args)
     with torch_threads(args.threads):
         datasets = [load_dataset(f, progress=None) for f in folders]
         n = sum(len(d.neurons) for d in datasets)
-        print(f"evaluating {model.name} on {n} neurons of {len(datasets)} datasets (stride {args.stride})",
+        under = f" under {len(conditions)} conditions" if conditions else ""
+        print(f"evaluating {model.name} on {n} neurons of {len(datasets)} datasets{under} (stride {args.stride})",
               flush=True)
         start = time.perf_counter()
-        rows = evaluate_model(model, datasets, stride=args.stride, progress=args.progress)
-    write_csv(out, rows)
-    print(f"{'dataset':<40} {'n':>3} {'corr %':>7} {'er50 %':>7} {'vpd':>6}")
-    for s in summarize(rows):
-        print(f"{s['dataset'][:40]:<40} {s['neurons']:>3} {s['corr']:>7.1f} {s['er50']:>7.1f} {s['vpd']:>6.2f}")
-    print(f"{len(rows)} neurons in {time.perf_counter() - start:.0f} s; wrote {out}")
+        if conditions is None and isinstance(model, SpikeModel):
+            rows = evaluate_model(model, datasets, stride=args.stride, progress=args.progress)
+        else:
+            rows = evaluate_conditions(model, datasets, conditions or "native", stride=args.stride,
+                                       progress=args.progress)
+    if conditions is None:
+        write_csv(out, rows)
+        shown = rows
+    else:
+        write_condition_csv(out, rows)
+        shown = [dict(r, dataset=f"{r['dataset'][:40]:<40} {row_condition(r).label:>9}") for r in rows]
+    print(f"{'dataset':<40} {'condition':>9} " if conditions else f"{'dataset':<40} ", end="")
+    print(f"{'n':>3} {'corr %':>7} {'er50 %':>7} {'vpd':>6}")
+    for s in summarize(shown):
+        name = s["dataset"] if conditions else f"{s['dataset'][:40]:<40}"
+        print(f"{name} {s['neurons']:>3} {s['corr']:>7.1f} {s['er50']:>7.1f} {s['vpd']:>6.2f}")
+    print(f"{len(rows)} rows in {time.perf_counter() - start:.0f} s; wrote {out}")
     return 0
 
 
@@ -69,7 +102,7 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
 
     summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipe_from_args(args),
                   training_datasets=args.training_datasets, stride=args.stride, published=args.published,
-                  device=args.device, log_interval=args.log_every)
+                  device=args.device, log_interval=args.log_every, conditions=args.conditions)
     print(summary_table(summary))
     print(f"wrote {Path(args.output) / 'summary.csv'}")
     return 0
@@ -97,6 +130,7 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("-o", "--output", required=True, help="per-neuron metrics table to write (.csv)")
     e.add_argument("--threads", type=int, help="torch CPU threads")
     e.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
+    e.add_argument("--conditions", metavar="native,30:2,...", help=CONDITIONS_HELP)
     add_model_args(e)
     e.set_defaults(func=_cmd_evaluate)
 
@@ -111,5 +145,8 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--stride", type=int, default=1, help="evaluation window stride (1 = exact, as published)")
     b.add_argument("--published", help="published per-neuron metrics CSV (default: "
                                        "$ENS2ZOO_SHARED/ens2_reference/published_lodo_metrics.csv)")
+    b.add_argument("--conditions", metavar="30:2,7.5:8,...",
+                   help="also score each fold under these recording conditions (RATE:NU, Hz : %%·Hz^-1/2) "
+                        "into <recipe>_lodo_DSxx_conditions.csv; <recipe>_lodo_DSxx.csv keeps the native rows")
     add_training_args(b)
     b.set_defaults(func=_cmd_benchmark)
