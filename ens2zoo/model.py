@@ -156,7 +156,9 @@ class SpikeModel:
             nu = float(override if override is not None else nu)
             if not np.isfinite(nu):
                 nu = 0.0
-            chosen.append(min(range(len(self.members)), key=lambda i: (distance(self.members[i].record, nu), i)))
+            serving = [i for i, m in enumerate(self.members) if m.record.serves(nu)]
+            chosen.append(serving[0] if serving else
+                          min(range(len(self.members)), key=lambda i: (distance(self.members[i].record, nu), i)))
         return chosen
 
     def predict(self, traces: np.ndarray, frame_rate: float, *, spikes: bool = True, stride: int = 1,

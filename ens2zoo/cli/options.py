@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ens2zoo.errors import InputError
@@ -44,8 +45,6 @@ def add_model_args(p: argparse.ArgumentParser) -> None:
 
 def weights_description(path: str) -> dict:
     """Architecture and hyper-parameters recorded in an ens2zoo safetensors file (``{}`` for other files)."""
-    from pathlib import Path
-
     from ens2zoo.utils.files import safetensors_metadata
 
     if not (str(path).endswith(".safetensors") and Path(path).is_file()):
@@ -59,8 +58,12 @@ def weights_description(path: str) -> dict:
 
 def model_from_args(args: argparse.Namespace) -> SpikeModel:
     """The model the options name (a zoo name, or an architecture with weights)."""
-    from ens2zoo.zoo.factory import create, load
+    from ens2zoo.zoo.factory import create, load, load_folder
 
+    if args.weights and Path(args.weights).is_dir():  # a family folder (manifest.json + members)
+        if args.model or args.arch or args.hparam:
+            raise InputError(f"--weights {args.weights} is a model folder: drop --model/--arch/--hparam")
+        return load_folder(args.weights, device=args.device)
     if args.weights:
         if args.model:
             raise InputError("give either --model NAME or --arch ARCH --weights FILE, not both")

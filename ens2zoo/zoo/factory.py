@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,6 +19,7 @@ from ens2zoo.errors import InputError, WeightsError
 from ens2zoo.model import Member, SpikeModel
 from ens2zoo.utils.files import sha256_file
 from ens2zoo.zoo.entries import Architecture, ModelEntry, Preprocessing
+from ens2zoo.zoo.manifest import read_manifest
 from ens2zoo.zoo.registry import get_architecture, get_model_entry
 from ens2zoo.zoo.weights import load_into, read_state_dict, verify_sha256
 
@@ -96,7 +98,20 @@ def load(name: str, device: str | torch.device = "cpu") -> SpikeModel:
     A family entry loads all its members; ``predict`` routes each neuron to the member
     serving its noise level.
     """
-    entry = get_model_entry(name)
+    return load_entry(get_model_entry(name), device)
+
+
+def load_folder(folder: str | os.PathLike, device: str | torch.device = "cpu") -> SpikeModel:
+    """Load the one model described by ``folder/manifest.json`` (e.g. a family written by ``write_family``)."""
+    entries = read_manifest(Path(folder), source=str(folder))
+    if len(entries) != 1:
+        raise WeightsError(f"{folder}: expected a manifest.json describing one model, found {len(entries)}; "
+                           "pass a weights file or a family folder")
+    return load_entry(entries[0], device)
+
+
+def load_entry(entry: ModelEntry, device: str | torch.device = "cpu") -> SpikeModel:
+    """Build the model an entry describes, checking every sha256."""
     spec = get_architecture(entry.architecture)
     hparams, pre = resolve_hparams(spec, entry.hparams, entry.preprocessing)
     if entry.is_family:

@@ -127,3 +127,57 @@ def upsert_record(name: str, *, weights: str | os.PathLike | None = None, descri
         record["metrics"] = {**record.get("metrics", {}), **metrics}
     write_records(records, folder)
     return record
+
+
+def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, Any]], *,
+                 description: str = "", metrics: Mapping[str, Any] | None = None,
+                 flat_guard: bool = True) -> dict[str, Any]:
+    """Write a model family into ``folder``: the members' weights copied in, its record added to the manifest.
+
+    Args:
+        folder: the family's folder (created); ``ens2zoo.load_folder(folder)`` loads it.
+        name: the family's name.
+        members: one dict per member with ``name``, ``weights`` (a file written by
+            ``SpikeModel.save``), ``noise_range`` ([low, high) ν it serves, %·Hz^-1/2, ``None`` = open)
+            and optionally ``trained_frame_rates``/``trained_noise_levels``.  All members must share
+            the architecture, hyper-parameters and preprocessing.
+        flat_guard: silence flat input stretches (see ``ens2zoo.inference.silence``); on for the zoo.
+
+    Returns:
+        The record written.
+    """
+    import shutil
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    described = []
+    for m in members:
+        target = folder / f"{m['name']}.safetensors"
+        if Path(m["weights"]).resolve() != target.resolve():
+            with atomic_path(target) as tmp:
+                shutil.copyfile(m["weights"], tmp)
+        described.append((m, record_from_weights(target, folder)))
+    def shape(rec: dict) -> tuple:  # hparams missing from older headers are the architecture's defaults
+        pre = {k: v for k, v in rec["preprocessing"].items() if k != "flat_guard"}
+        return rec["architecture"], pre
+
+    first = max((rec for _, rec in described), key=lambda rec: len(rec["hparams"]))
+    for m, rec in described:
+        clash = any(first["hparams"].get(k) != v for k, v in rec["hparams"].items())
+        if shape(rec) != shape(first) or clash:
+            raise RegistryError(f"family {name!r}: member {m['name']!r} differs from {described[0][0]['name']!r} "
+                                "in architecture, hyper-parameters or preprocessing")
+    record = {
+        "name": name, "architecture": first["architecture"], "hparams": first["hparams"],
+        "preprocessing": {**first["preprocessing"], "flat_guard": flat_guard}, "description": description,
+        "training_data": sorted({d for _, rec in described for d in rec["training_data"]}),
+        "members": [{"name": m["name"], "weights": rec["weights"], "sha256": rec["sha256"],
+                     "noise_range": list(m["noise_range"]), "recipe": rec.get("recipe"),
+                     **{k: list(m[k]) for k in ("trained_frame_rates", "trained_noise_levels") if m.get(k)}}
+                    for m, rec in described],
+        "provenance": {"members": {m["name"]: rec["provenance"] for m, rec in described}},
+        "metrics": dict(metrics or {}),
+    }
+    others = [r for r in read_records(folder) if r.get("name") != name]
+    write_records([*others, record], folder)
+    return record
