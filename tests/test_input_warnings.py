@@ -9,7 +9,7 @@ import pytest
 
 import ens2zoo
 from ens2zoo.cli.main import main
-from ens2zoo.io.plausibility import GROUND_TRUTH_NOISE_LEVELS, input_warnings
+from ens2zoo.io.plausibility import GROUND_TRUTH_NOISE_LEVELS, input_warnings, trained_ranges
 from ens2zoo.simulate import simulate_recording
 
 SIM = simulate_recording(n_neurons=3, duration_s=20, frame_rate=30.0, seed=4)  # ν ≈ 0.35
@@ -56,9 +56,13 @@ def test_low_frame_rate(zoo):
 
 def test_noise_outside_trained_range(zoo):
     noisy = SIM.dff + np.random.default_rng(0).normal(0, 0.5, SIM.dff.shape)  # ν ≈ 8.7
-    (msg,) = _messages(noisy, 30.0, zoo)
-    low, high = GROUND_TRUTH_NOISE_LEVELS
+    v1 = ens2zoo.load("ens2-exc-v1")  # trained on the recordings as they are: ν 0.21–2.88
+    (msg,) = _messages(noisy, 30.0, v1)
+    low, high = trained_ranges(v1)[1]
+    assert (low, high) == (0.21, 2.88)
     assert f"3 of 3 neurons have a noise level ν outside the {low:g}–{high:g}" in msg
+    assert _messages(noisy, 30.0, zoo) == []  # the family's noise-matched member covers ν up to 9
+    low, high = trained_ranges(ens2zoo.create("unet"))[1] or GROUND_TRUTH_NOISE_LEVELS
 
 
 def test_cli_shows_one_line_per_warning(tmp_path, capsys):

@@ -28,7 +28,7 @@ def test_wheel_installs_and_loads_the_zoo(tmp_path):
                    check=True, capture_output=True)
     code = ("import numpy as np, ens2zoo; m = ens2zoo.load('ens2-exc'); "
             "r = m.predict(np.random.default_rng(0).normal(0, 0.05, (1, 600)), 30.0, stride=16); "
-            "print(ens2zoo.__file__); print(m.entry.weights_path); print(r.rate.shape)")
+            "print(ens2zoo.__file__); print(m.entry.resolve(m.entry.members[0].weights)); print(r.rate.shape)")
     env = {"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin", "ENS2ZOO_CACHE": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr

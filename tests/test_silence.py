@@ -40,7 +40,7 @@ def test_created_models_keep_their_exact_function():
     """Without the guard (``create``), a constant window still produces output: the guard is what silences it."""
     net = ens2zoo.create("unet", features=3)
     assert not net.preprocessing.flat_guard
-    guarded = ens2zoo.load("ens2-exc")
+    guarded = ens2zoo.load("ens2-exc-v1")
     assert guarded.preprocessing.flat_guard
     unguarded = ens2zoo.create("unet", weights=guarded.entry.weights_path)
     x = np.zeros((1, 3000))

@@ -82,12 +82,12 @@ def test_loss_window_judges_the_running_mean(windows):
 
 
 def test_warm_start_continues_from_the_current_weights(windows):
-    pretrained = ens2zoo.load("ens2-exc")
+    pretrained = ens2zoo.load("ens2-exc-v1")
     before = _weights(pretrained)
     pretrained.fit(windows, max_iter=1, batch_size=8, lr=1e-9, warm_start=True)
     after = _weights(pretrained)
     assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)
-    fresh = ens2zoo.load("ens2-exc").fit(windows, max_iter=1, batch_size=8, lr=1e-9)
+    fresh = ens2zoo.load("ens2-exc-v1").fit(windows, max_iter=1, batch_size=8, lr=1e-9)
     assert not all(torch.allclose(before[k], v, atol=1e-3) for k, v in _weights(fresh).items())
 
 

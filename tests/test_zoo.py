@@ -11,11 +11,13 @@ from ens2zoo.simulate import simulate_recording
 from ens2zoo.zoo.entries import zoo_dir
 from ens2zoo.zoo.manifest import read_manifest
 
-SHIPPED = [e.name for e in read_manifest(zoo_dir()) if e.weights]
+SHIPPED = [e.name for e in read_manifest(zoo_dir())]
 
 
 def test_zoo_lists_the_paper_models():
-    assert {"ens2-exc", "ens2-inh", "mlp-exc", "cnn-exc", "lstm-exc"} <= set(SHIPPED)
+    assert {"ens2-exc", "ens2-exc-v1", "ens2-inh", "mlp-exc", "cnn-exc", "lstm-exc"} <= set(SHIPPED)
+    family = ens2zoo.get_model_entry("ens2-exc")
+    assert [m.name for m in family.members] == ["ens2-exc-v1", "ens2-exc-nm"]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +28,10 @@ def recording():
 @pytest.mark.parametrize("name", SHIPPED)
 def test_shipped_model_loads_and_predicts(name, recording):
     entry = ens2zoo.get_model_entry(name)
-    assert entry.status == "available" and len(entry.sha256) == 64
-    assert entry.provenance["training"]["iterations"] > 0 and entry.training_data
+    assert entry.status == "available" and entry.training_data
+    for sha, prov in ([(m.sha256, entry.provenance["members"][m.name]) for m in entry.members] or
+                      [(entry.sha256, entry.provenance)]):
+        assert len(sha) == 64 and prov["training"]["iterations"] > 0
     model = ens2zoo.load(name)
     result = model.predict(recording.dff, recording.frame_rate)
     assert result.rate.shape == (3, 3600) and (result.rate >= 0).all()
