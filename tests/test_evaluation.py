@@ -252,3 +252,45 @@ def test_cli_benchmark_end_to_end_and_resume(small_root, reference_dir, tmp_path
     assert float(s2["corr"]) == pytest.approx(float(s["corr"]))
     assert not math.isnan(float(s2["corr"])) or math.isnan(float(s["corr"]))
     assert os.listdir(out) and not [p for p in os.listdir(out) if ".part" in p]
+
+
+def test_cli_train_end_to_end_with_zoo_name(small_root, tmp_path, capsys):
+    out = tmp_path / "zoo" / "tiny.safetensors"
+    args = ["train", "--arch", "unet", "--hparam", "features=3", "--data", str(small_root), "--datasets", "DS03*",
+            "--max-iter", "3", "--batch-size", "32", "--loss-window", "2", "--log-every", "0", "--seed", "4",
+            "-o", str(out), "--zoo-name", "tiny-exc"]
+    assert main(args) == 0
+    assert "registered tiny-exc" in capsys.readouterr().out
+    from ens2zoo.utils.files import safetensors_metadata, sha256_file
+    from ens2zoo.zoo.factory import load_entry
+    from ens2zoo.zoo.manifest import read_manifest
+
+    (entry,) = read_manifest(out.parent)
+    assert entry.name == "tiny-exc" and entry.sha256 == sha256_file(out) and entry.training_data == ("DS03-x",)
+    training = entry.provenance["training"]
+    assert training["loss_window"] == 2 and training["max_iter"] == 3 and training["iterations"] == 3
+    assert entry.provenance["recipe"]["architecture"] == "unet" and entry.hparams["features"] == 3
+    meta = safetensors_metadata(out)
+    assert meta["training"]["batch_size"] == 32 and set(meta["training"]) >= {"reimage", "hours", "patience"}
+    model = load_entry(entry)  # sha256 verified
+    assert model.predict(np.zeros(300) + np.random.default_rng(0).normal(0, 0.1, 300), 30.0).rate.shape == (1, 600)
+    assert not list(out.parent.glob("*.ckpt.*"))
+
+
+def test_cli_train_recipe_fixes_its_settings(small_root, tmp_path, capsys):
+    args = ["train", "--recipe", "ens2-nm", "--max-iter", "3", "--data", str(small_root), "-o",
+            str(tmp_path / "w.safetensors")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "--recipe ens2-nm fixes the training settings" in err and "--max-iter" in err
+
+
+def test_cli_demo_writes_results_and_plot(tmp_path, capsys):
+    assert main(["demo", "-o", str(tmp_path / "demo"), "--seed", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "correlation of inferred rate with true smoothed spikes" in out
+    corr = [float(c) for c in out.split("true smoothed spikes: ")[1].splitlines()[0].split(", ")]
+    assert len(corr) == 5 and np.median(corr) > 0.5
+    with np.load(tmp_path / "demo" / "demo_result.npz") as z:
+        assert z["rate"].shape == (5, 7200) and "true_event_times" in z.files
+    assert (tmp_path / "demo" / "demo_plot.png").stat().st_size > 10_000

@@ -91,7 +91,7 @@ def test_plugin_architecture_trains_with_fit(ground_truth_dir, tmp_path):
     path = ground_truth_dir / "DS23-OGB1-m-PV-V1" / "CAttached_Kwan2012_OGB_L23_PV_cell25_mini.mat"
     if not path.is_file():
         path = min((ground_truth_dir / "DS23-OGB1-m-PV-V1").glob("*.mat"))
-    windows = TrainingWindows([load_neuron(path, cache=tmp_path)])
+    windows = TrainingWindows([load_neuron(path)])  # the session's shared cache
     model = ens2zoo.create("gru", hidden=4)
     before = {k: v.clone() for k, v in model.net.state_dict().items()}
     assert model.fit(windows, max_iter=3, batch_size=16, patience=10) is model
