@@ -19,6 +19,12 @@ class CNN(nn.Module):
     With the paper's ``width=14``, ``kernel_size=3`` and ``window=96`` the last
     convolution has kernel 10 and collapses time to one sample.
     Output: rates ≥ 0 in spikes per frame, shape (B, window).
+
+    Args:
+        window: samples per window (at the model's 60 Hz; 96 = 1.6 s); the last kernel spans what is left.
+        width: channels of the first convolution are 2·width.
+        kernel_size: samples per kernel of the first two convolutions.
+        dropout: drop probability (0–1) before the last layer, while training.
     """
 
     def __init__(self, window: int = WINDOW, width: int = 14, kernel_size: int = 3, dropout: float = 0.5) -> None:

@@ -13,6 +13,11 @@ class LSTM(nn.Module):
     then a per-sample Linear(2·hidden → 1) and ReLU.
 
     Output: rates ≥ 0 in spikes per frame, shape (B, window).
+
+    Args:
+        window: samples per window (at the model's 60 Hz; 96 = 1.6 s).
+        hidden: LSTM units per direction.
+        layers: stacked LSTM layers.
     """
 
     def __init__(self, window: int = WINDOW, hidden: int = 64, layers: int = 1) -> None:

@@ -15,6 +15,11 @@ class MLP(nn.Module):
 
     With the paper's ``width=32`` and ``window=96``: 96→64→128→128→64→96.
     Output: rates ≥ 0 in spikes per frame, shape (B, window).
+
+    Args:
+        window: samples per window (at the model's 60 Hz; 96 = 1.6 s).
+        width: hidden units of the first layer are 2·width (units, dimensionless).
+        dropout: drop probability (0–1) before the last two layers, while training.
     """
 
     def __init__(self, window: int = WINDOW, width: int = 32, dropout: float = 0.5) -> None:

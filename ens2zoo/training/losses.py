@@ -49,7 +49,10 @@ def mse(pred: torch.Tensor, rate: torch.Tensor, spikes: torch.Tensor) -> torch.T
 
 @register_loss("eucd")
 def eucd(pred: torch.Tensor, rate: torch.Tensor, spikes: torch.Tensor, tau: float = 0.025) -> torch.Tensor:
-    """van Rossum-style distance: sqrt(Σ(pred − rate)² / τ / number of true spikes) over the batch."""
+    """van Rossum-style distance: sqrt(Σ(pred − rate)² / τ / number of true spikes) over the batch.
+
+    Rates in spikes per frame; ``tau`` in seconds (0.025 s, the σ of the target smoothing).
+    """
     n_spikes = torch.clamp(spikes.sum(), min=1.0)
     return torch.sqrt(torch.sum((pred - rate) ** 2) / tau / n_spikes + 1e-12)
 
