@@ -1,20 +1,43 @@
 #!/usr/bin/env bash
 # Trains the zoo's weights (run from the repository root; logs in runs/).
+#   benchmarks/zoo/train_zoo.sh ens2-exc-v1 ens2-exc-nm ens2-exc ...
+# ens2-exc is the family of ens2-exc-v1 (ν < 1.5) and ens2-exc-nm (ν ≥ 1.5): train both first.
 set -euo pipefail
 GT=${ENS2ZOO_SHARED:-../shared}/ground_truth
-train() {  # name arch datasets [extra args]
-  local name=$1 arch=$2 ds=$3; shift 3
+mkdir -p runs
+train() {  # name datasets [training options: a recipe, or an architecture with settings]
+  local name=$1 ds=$2; shift 2
   if [ -f "zoo_weights/$name.safetensors" ] && [ -z "${RETRAIN:-}" ]; then echo "$name exists (RETRAIN=1 to redo)"; return; fi
-  .venv/bin/ens2zoo train --arch "$arch" --data "$GT" --datasets "$ds" --loss-window 100 \
-    -o "zoo_weights/$name.safetensors" --zoo-name "$name" --threads "${THREADS:-1}" "$@" > "runs/train_$name.log" 2>&1
+  .venv/bin/ens2zoo train --data "$GT" --datasets "$ds" -o "zoo_weights/$name.safetensors" --zoo-name "$name" \
+    --threads "${THREADS:-2}" --resume "$@" > "runs/train_$name.log" 2>&1
+}
+family() {  # name low-member high-member
+  .venv/bin/python - "$@" <<'PY'
+import sys
+from pathlib import Path
+from ens2zoo.zoo.manifest import write_family
+name, low, high = sys.argv[1:4]
+z = Path("zoo_weights")
+write_family(z, name, [
+    {"name": low, "weights": z / f"{low}.safetensors", "noise_range": [None, 1.5]},
+    {"name": high, "weights": z / f"{high}.safetensors", "noise_range": [1.5, None],
+     "trained_noise_levels": [0.21, 9.0], "trained_frame_rates": [7.5, 500.0]},
+], description=f"ENS² U-Net family routed by ν: ν < 1.5 → {low}, ν ≥ 1.5 → {high}")
+PY
 }
 EXC='DS0[2-9]*,DS1*,DS2[01]*'
+INH='DS2[2-7]*'
 for job in "$@"; do
   case $job in
-    ens2-exc) train ens2-exc unet "$EXC" --max-iter 3000 ;;
-    ens2-inh) train ens2-inh unet 'DS2[2-7]*' --max-iter 3000 ;;
-    mlp-exc)  train mlp-exc mlp "$EXC" ;;
-    cnn-exc)  train cnn-exc cnn "$EXC" ;;
-    lstm-exc) train lstm-exc lstm "$EXC" --batch-size 256 --max-iter 3000 ;;
+    ens2-exc-v1) train ens2-exc-v1 "$EXC" --recipe ens2-v1 ;;
+    ens2-exc-nm) train ens2-exc-nm "$EXC" --recipe ens2-nm ;;
+    ens2-exc)    family ens2-exc ens2-exc-v1 ens2-exc-nm ;;
+    ens2-inh-v1) train ens2-inh-v1 "$INH" --recipe ens2-v1 ;;
+    ens2-inh-nm) train ens2-inh-nm "$INH" --recipe ens2-nm ;;
+    ens2-inh)    family ens2-inh ens2-inh-v1 ens2-inh-nm ;;
+    mlp-exc)     train mlp-exc "$EXC" --arch mlp --loss-window 100 ;;
+    cnn-exc)     train cnn-exc "$EXC" --arch cnn --loss-window 100 ;;
+    lstm-exc)    train lstm-exc "$EXC" --arch lstm --batch-size 256 --max-iter 3000 --loss-window 100 ;;
+    *) echo "unknown zoo model $job" >&2; exit 2 ;;
   esac
 done
