@@ -80,3 +80,17 @@ def test_single_spike_is_recovered():
 
 def test_spike_times_repeat_counts():
     np.testing.assert_allclose(spike_times(np.array([0, 2, 0, 1])), [2 / 60, 2 / 60, 4 / 60])
+
+
+def test_spike_estimation_leaves_torch_threads_alone():
+    import torch
+
+    from ens2zoo.inference.spikes import estimate_spikes
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        estimate_spikes(np.random.default_rng(0).random((2, 1200)).astype(np.float32) * 0.1, 60.0, 0.025)
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -3,6 +3,7 @@
 from ens2zoo.architectures.cnn import CNN
 from ens2zoo.architectures.lstm import LSTM
 from ens2zoo.architectures.mlp import MLP
+from ens2zoo.architectures.tcn import DilatedCNN
 from ens2zoo.architectures.unet import UNet
 
-__all__ = ["CNN", "LSTM", "MLP", "UNet"]
+__all__ = ["CNN", "LSTM", "MLP", "DilatedCNN", "UNet"]

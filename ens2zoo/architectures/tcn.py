@@ -55,7 +55,8 @@ class DilatedCNN(nn.Module):
             values keep it centred; even ones are rounded up to the next odd number).
         floor: SD floor of the local standardisation, ΔF/F units (a fraction).
 
-    Input (B, T) ΔF/F at 60 Hz, any T ≥ 1; output (B, T) rates ≥ 0 in spikes per frame.
+    Input (B, T) ΔF/F at 60 Hz, any T ≥ 1; output (B, T) rates ≥ 0 in spikes per frame (in
+    evaluation mode; in training mode the output layer leaks with slope 0.01 below 0).
     """
 
     def __init__(self, channels: int = 32, dilations: Sequence[int] = DEFAULT_DILATIONS, kernel_size: int = 3,
@@ -108,5 +109,8 @@ class DilatedCNN(nn.Module):
         for conv in self.layers:
             h = h + conv(F.leaky_relu(h, 0.1))
         h = self.mix(F.leaky_relu(h, 0.1))
-        rate = F.relu(self.out(F.leaky_relu(h, 0.1))) * gate
+        z = self.out(F.leaky_relu(h, 0.1))
+        # training: a small negative slope keeps gradients flowing (a plain ReLU output dies under Adam);
+        # evaluation: exact zeros below threshold, as the teacher's ReLU gives
+        rate = (F.leaky_relu(z, 0.01) if self.training else F.relu(z)) * gate
         return rate.squeeze(1)

@@ -24,6 +24,7 @@ This module computes *the same spikes*, bit for bit, far faster:
 from __future__ import annotations
 
 import math
+import sys
 
 import numba
 import numpy as np
@@ -227,7 +228,13 @@ def estimate_spikes(rate: np.ndarray, sampling_rate: float = SAMPLING_RATE,
     out = np.zeros(rates.shape, dtype=np.float32)
     # NumPy ≥ 2 compares the float32 rate with the threshold in float32, as published.
     threshold = np.float32(0.02 / sigma)
-    _estimate_many(rates, threshold, gaussian_kernel(sigma), out)
+    torch = sys.modules.get("torch")  # Numba's OpenMP layer resets the OpenMP threads torch also uses
+    threads = torch.get_num_threads() if torch is not None else None
+    try:
+        _estimate_many(rates, threshold, gaussian_kernel(sigma), out)
+    finally:
+        if torch is not None and torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
     counts = out.astype(np.int32)
     return counts[0] if single else counts
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ens2zoo.architectures.cnn import CNN
 from ens2zoo.architectures.lstm import LSTM
 from ens2zoo.architectures.mlp import MLP
+from ens2zoo.architectures.tcn import DilatedCNN
 from ens2zoo.architectures.unet import UNet
 from ens2zoo.zoo.entries import Architecture
 
@@ -13,4 +14,6 @@ BUILTIN_ARCHITECTURES = (
     Architecture("mlp", MLP, "ens2zoo", "FCNet: fully connected window→2w→4w→4w→2w→window"),
     Architecture("cnn", CNN, "ens2zoo", "LeNet-style 1-D CNN"),
     Architecture("lstm", LSTM, "ens2zoo", "bidirectional LSTM with a linear read-out"),
+    Architecture("tcn", DilatedCNN, "ens2zoo", "dilated 1-D CNN over whole traces (no windows), local standardisation",
+                 readout="whole-trace"),
 )
