@@ -15,7 +15,7 @@ $(VENV)/.installed: pyproject.toml examples/ens2zoo_example_plugin/pyproject.tom
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet $(TORCH_PIN)
-	$(PIP) install --quiet -e ".[test,nwb,peers]"
+	$(PIP) install --quiet -e ".[test,nwb,peers,dask]"
 	$(PIP) install --quiet -e examples/ens2zoo_example_plugin
 	touch $@
 
