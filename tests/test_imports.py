@@ -32,6 +32,7 @@ LAYERS = [
     ["ens2zoo.training.runner"],
     ["ens2zoo.simulate", "ens2zoo.io", "ens2zoo.plotting"],
     ["ens2zoo.benchmark"],
+    ["ens2zoo.cluster"],  # Dask: many inputs, LODO folds
     ["ens2zoo.cli"],
     ["ens2zoo.__main__", "ens2zoo.__init__"],
 ]

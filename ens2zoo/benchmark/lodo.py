@@ -21,8 +21,9 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -122,11 +123,13 @@ def _fold_conditions(out: Path, recipe: Recipe, prefix: str, folder: Path, weigh
     return rows
 
 
-def _fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequence[Path], *, stride: int,
-          device: str, log_interval: int, conditions: Sequence[Condition] = ()) -> list[dict]:
+def run_fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequence[Path], *, stride: int,
+             device: str, log_interval: int, conditions: Sequence[Condition] = ()) -> list[dict]:
     """Train (or reuse) and evaluate one fold; returns its native per-neuron rows.
 
     Non-native ``conditions`` are scored too, into ``<recipe>_lodo_<prefix>_conditions.csv``.
+    Runs with torch's current thread count unless ``recipe.config.threads`` sets one for the
+    training; :func:`run_benchmark` calls it once per held-out dataset (through ``fold_map``).
     """
     weights = out / f"{recipe.name}_lodo_{prefix}.safetensors"
     table = out / f"{recipe.name}_lodo_{prefix}.csv"
@@ -155,8 +158,8 @@ def _fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequen
 def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str | os.PathLike,
                   recipe: Recipe, *, training_datasets: str = EXCITATORY_TRAINING,
                   stride: int = 1, published: str | os.PathLike | None = None, device: str = "cpu",
-                  log_interval: int = 100, conditions: str | Sequence[str | Condition] | None = None
-                  ) -> list[dict]:
+                  log_interval: int = 100, conditions: str | Sequence[str | Condition] | None = None,
+                  fold_map: Callable[[list[dict[str, Any]]], list[list[dict]]] | None = None) -> list[dict]:
     """Leave-one-dataset-out benchmark; returns the summary rows (also written to ``summary.csv``).
 
     Args:
@@ -172,6 +175,10 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
             :mod:`ens2zoo.benchmark.conditions`) to score each fold's model under as well; the
             non-native ones go to ``<recipe>_lodo_<DSxx>_conditions.csv``, while
             ``<recipe>_lodo_<DSxx>.csv`` and the summary keep the native rows (the paper's table).
+        fold_map: runs the folds: given one keyword dict of :func:`run_fold` per held-out dataset,
+            returns each fold's rows in the same order (e.g. ``ens2zoo.cluster.run_folds`` on a
+            Dask cluster, one fold per worker).  Default: one after another in this process,
+            with ``recipe.config.threads`` torch threads.
     """
     conds = parse_conditions(conditions) if conditions else []
     if not held_out:
@@ -200,16 +207,21 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
                              f"{training_datasets!r}")
         plan.append((prefix, number, matches[0], training))
 
+    folds = [{"out": out, "recipe": recipe, "prefix": prefix, "folder": folder, "training": training,
+              "stride": stride, "device": device, "log_interval": log_interval, "conditions": conds}
+             for prefix, _, folder, training in plan]
+    if fold_map is None:
+        with torch_threads(recipe.config.threads):
+            results = [run_fold(**fold) for fold in folds]
+    else:
+        results = fold_map(folds)
     summary = []
     all_rows = []
-    with torch_threads(recipe.config.threads):
-        for prefix, number, folder, training in plan:
-            rows = _fold(out, recipe, prefix, folder, training, stride=stride, device=device,
-                         log_interval=log_interval, conditions=conds)
-            all_rows.extend(rows)
-            summary.append({"dataset": prefix, "neurons": len(rows),
-                            **{m: nan_median(r.get(m) for r in rows) for m in SUMMARY_METRICS},
-                            **published_medians(number, pub_rows)})
+    for (prefix, number, _, _), rows in zip(plan, results, strict=True):
+        all_rows.extend(rows)
+        summary.append({"dataset": prefix, "neurons": len(rows),
+                        **{m: nan_median(r.get(m) for r in rows) for m in SUMMARY_METRICS},
+                        **published_medians(number, pub_rows)})
     if len(summary) > 1:
         numbers = {n for _, n, _, _ in plan}
         pooled = [r for r in pub_rows if int(r.get("dset", -1)) in numbers]

@@ -77,31 +77,106 @@ def _warnings_to_stderr() -> Iterator[None]:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    from ens2zoo.io.inputs import is_pattern
+
+    if args.workers is not None and args.scheduler is None:
+        raise InputError("--workers N sizes a local Dask cluster: add --scheduler local")
     with _warnings_to_stderr():
+        if args.scheduler is not None or len(args.input) > 1 or is_pattern(args.input[0]):
+            return _predict_many(args)
         return _predict(args)
+
+
+def _prepare_options(args: argparse.Namespace) -> dict:
+    return {"frame_rate": getattr(args, "frame_rate", None), "key": args.key, "transpose": args.transpose,
+            "input_kind": args.input_kind, "neuropil_key": args.neuropil_key, "all_rois": args.all_rois,
+            "min_cell_prob": args.min_cell_prob, "series": args.series, "neuropil": args.neuropil,
+            "baseline_window_s": args.baseline_window, "baseline_percentile": args.baseline_percentile}
+
+
+def _model_spec(args: argparse.Namespace):
+    """What the workers load: the model the options name (checked here first)."""
+    from ens2zoo.cli.options import DEFAULT_MODEL, parse_hparams, weights_description
+    from ens2zoo.cluster import ModelSpec
+
+    model_from_args(args)  # every option check, and a model that cannot be loaded fails now
+    if args.weights:
+        arch, hparams = args.arch, parse_hparams(args.hparam)
+        if arch is None:
+            meta = weights_description(args.weights)
+            arch = meta.get("architecture")
+            hparams = {**meta.get("hparams", {}), **hparams}
+        return ModelSpec.of(arch=arch or "unet", weights=args.weights, hparams=hparams, device=args.device)
+    return ModelSpec.of(args.model or DEFAULT_MODEL, device=args.device)
+
+
+def _outcome_line(outcome) -> tuple[str, bool]:
+    """(line, to stderr) for one input's outcome."""
+    if outcome.status == "done":
+        where = f" on {outcome.worker}" if outcome.worker else ""
+        return (f"done    {outcome.label} → {outcome.output}  ({outcome.neurons} neurons, {outcome.spikes} spikes, "
+                f"{outcome.seconds:.1f} s{where})"), False
+    if outcome.status == "skipped":
+        return f"skipped {outcome.label}: {outcome.output} exists (--overwrite redoes it)", False
+    return f"ens2zoo: failed: {outcome.label}: {outcome.error}", True
+
+
+def _predict_many(args: argparse.Namespace) -> int:
+    """Several inputs (or globs, or --scheduler): one task per output, failures reported, a summary."""
+    from tqdm.auto import tqdm
+
+    from ens2zoo.cluster import open_client, run_inputs
+
+    if args.output is not None:
+        raise InputError("-o names one output file: with several inputs use --output-dir DIR (or leave both out to "
+                         "write each result beside its input)")
+    if args.plot:
+        raise InputError("--plot writes one figure: leave it out with several inputs and draw each result with "
+                         "`ens2zoo plot RESULT -o FIG.png`")
+    spec = _model_spec(args)
+    predict = {"stride": args.stride, "batch_size": args.batch_size, "nan": args.nan, "noise_level": args.noise_level}
+
+    def report(outcome) -> None:
+        line, err = _outcome_line(outcome)
+        tqdm.write(line, file=sys.stderr if err else sys.stdout)
+        for message in outcome.warnings:
+            tqdm.write(f"ens2zoo: warning: {outcome.label}: {message}", file=sys.stderr)
+
+    with open_client(args.scheduler, args.workers) as client:
+        result = run_inputs(args.input, model=spec, output_dir=args.output_dir, fmt=args.format,
+                            prepare=_prepare_options(args), predict=predict, overwrite=args.overwrite,
+                            client=client, progress=args.progress, report=report)
+    print(result.summary())
+    for outcome in result.failed:
+        print(f"  failed: {outcome.label}: {outcome.error}", file=sys.stderr)
+    return 2 if result.failed else 0
 
 
 def _predict(args: argparse.Namespace) -> int:
     from ens2zoo.io.formats import OUTPUT_SUFFIXES, write_results
-    from ens2zoo.io.inputs import output_paths, prepare_inputs
+    from ens2zoo.io.inputs import output_paths, prepare_inputs, with_format
     from ens2zoo.io.plausibility import input_warnings
     from ens2zoo.utils.files import check_suffix
 
     frame_rate = getattr(args, "frame_rate", None)
+    (path,) = args.input
+    if args.format is not None and args.output is not None:
+        raise InputError("-o FILE names the output and its format: leave out --format (or -o)")
     nwb_out = args.output is not None and Path(args.output).suffix.lower() == ".nwb"
     if args.output is not None and not nwb_out:
         check_suffix(args.output, (*OUTPUT_SUFFIXES, ".nwb"), "output")
     if args.plot and args.output_dir:
         raise InputError("--plot writes one figure: leave it out with --output-dir and draw each result with "
                          "`ens2zoo plot RESULT -o FIG.png`")
-    inputs = prepare_inputs(args.input, frame_rate=frame_rate, key=args.key, transpose=args.transpose,
+    inputs = prepare_inputs(path, frame_rate=frame_rate, key=args.key, transpose=args.transpose,
                             input_kind=args.input_kind, neuropil_key=args.neuropil_key, all_rois=args.all_rois,
                             min_cell_prob=args.min_cell_prob, series=args.series, neuropil=args.neuropil,
                             baseline_window_s=args.baseline_window, baseline_percentile=args.baseline_percentile)
     if nwb_out and inputs[0].nwb is None:
         raise InputError(f"-o {args.output}: NWB output needs an NWB input (its session and ROI table); "
                          "write .npz, .mat or .h5 for this input")
-    outs = output_paths(inputs, output=args.output, output_dir=args.output_dir)
+    outs = [with_format(out, args.format) if args.output is None else out
+            for out in output_paths(inputs, output=args.output, output_dir=args.output_dir)]
     if args.plot and len(inputs) > 1:
         raise InputError(f"--plot writes one figure but the input holds {len(inputs)} planes: draw each result "
                          "with `ens2zoo plot RESULT -o FIG.png`")
@@ -164,9 +239,13 @@ def add_inference_commands(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("predict", help="infer spikes from ΔF/F traces, a suite2p folder or an NWB file",
                        description="Inputs: an array file of ΔF/F (or raw fluorescence with --input-kind raw), "
-                                   "a suite2p plane folder or suite2p root (one result per plane), or an NWB file.")
-    p.add_argument("input", help=".npy, .npz, .mat, .h5/.hdf5, .csv or .tsv (neurons in rows); a suite2p folder; "
-                                 "or .nwb")
+                                   "a suite2p plane folder or suite2p root (one result per plane), or an NWB file. "
+                                   "Several inputs (or globs) run one task each — here, one after another, or on "
+                                   "a Dask cluster with --scheduler — skip those whose output is complete, report "
+                                   "failures without stopping, and end with a summary (exit status 2 if any failed).")
+    p.add_argument("input", nargs="+",
+                   help=".npy, .npz, .mat, .h5/.hdf5, .csv or .tsv (neurons in rows); a suite2p folder; or .nwb; "
+                        "several, or quoted globs ('data/*.npy')")
     # no default: suite2p and NWB inputs carry their own rate (absent attribute = not given)
     p.add_argument("--frame-rate", type=float, default=argparse.SUPPRESS,
                    help="imaging frame rate in Hz (required for array files; overrides suite2p's fs / NWB's rate)")
@@ -177,6 +256,16 @@ def add_inference_commands(sub: argparse._SubParsersAction) -> None:
                         "(INPUT.ens2zoo.npz; a suite2p plane folder's PLANE/ens2zoo.npz)")
     p.add_argument("--output-dir", help="write each result here as <session>_<plane>.ens2zoo.npz "
                                         "(array files: <name>.ens2zoo.npz; NWB: <name>_<series>.ens2zoo.npz)")
+    p.add_argument("--format", choices=("npz", "mat", "h5"),
+                   help="result format when the names are derived (beside the input or --output-dir; default npz)")
+    c = p.add_argument_group("many inputs (Dask: pip install 'ens2zoo[dask]')")
+    c.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run one task per input on the Dask cluster at ADDRESS (tcp://host:8786), or 'local' to "
+                        "start one here with --workers processes")
+    c.add_argument("--workers", type=int, metavar="N",
+                   help="with --scheduler local: worker processes, one thread each (default: one per CPU core)")
+    c.add_argument("--overwrite", action="store_true",
+                   help="several inputs: redo those whose output exists and is complete (default: skip them)")
     g = p.add_argument_group("raw fluorescence → ΔF/F (suite2p, NWB Fluorescence, --input-kind raw)")
     g.add_argument("--input-kind", choices=("dff", "raw"), default="dff",
                    help="array files: ΔF/F (default) or raw fluorescence (ΔF/F is computed)")

@@ -100,9 +100,19 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from ens2zoo.benchmark.lodo import run_benchmark, summary_table
     from ens2zoo.utils.checks import split_globs
 
-    summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipe_from_args(args),
-                  training_datasets=args.training_datasets, stride=args.stride, published=args.published,
+    kwargs = dict(training_datasets=args.training_datasets, stride=args.stride, published=args.published,
                   device=args.device, log_interval=args.log_every, conditions=args.conditions)
+    if args.scheduler is None:
+        if args.workers is not None:
+            raise InputError("--workers N sizes a local Dask cluster: add --scheduler local")
+        summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipe_from_args(args), **kwargs)
+    else:
+        from ens2zoo.cluster import open_client, run_folds
+
+        recipe = recipe_from_args(args)
+        with open_client(args.scheduler, args.workers) as client:
+            summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipe,
+                                    fold_map=lambda folds: run_folds(client, folds, progress=args.progress), **kwargs)
     print(summary_table(summary))
     print(f"wrote {Path(args.output) / 'summary.csv'}")
     return 0
@@ -148,5 +158,11 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--conditions", metavar="30:2,7.5:8,...",
                    help="also score each fold under these recording conditions (RATE:NU, Hz : %%·Hz^-1/2) "
                         "into <recipe>_lodo_DSxx_conditions.csv; <recipe>_lodo_DSxx.csv keeps the native rows")
+    b.add_argument("--scheduler", metavar="ADDRESS",
+                   help="train and evaluate the folds as tasks, one fold per worker, on the Dask cluster at "
+                        "ADDRESS (tcp://host:8786), or 'local' to start one here (pip install 'ens2zoo[dask]'); "
+                        "torch threads: --threads, else the worker's")
+    b.add_argument("--workers", type=int, metavar="N",
+                   help="with --scheduler local: worker processes, one thread each (default: one per CPU core)")
     add_training_args(b)
     b.set_defaults(func=_cmd_benchmark)

@@ -13,12 +13,20 @@ NWB ``s.nwb``, series ``S`` ``s_S.ens2zoo.npz``            ``OUT/s_S.ens2zoo.npz
 
 ``<session>`` is the folder holding ``suite2p/`` (else the folder holding the
 plane), ``<plane>`` the plane folder's name.  ``-o FILE`` names the output of a
-single input; two inputs of one call never share an output (checked).
+single input; two inputs of one call never share an output (checked).  With
+``--format mat|h5`` the names end in ``.mat``/``.h5`` instead of ``.npz``.
+
+Many inputs (:func:`expand_inputs`, :func:`plan_input`): each argument is a path or
+a glob; each is planned into one unit per output (an array file, one suite2p plane,
+an NWB file) without reading its traces (an NWB file without ``--series`` is opened
+to learn its series' name), so that the outputs are known before any work starts.
 """
 
 from __future__ import annotations
 
+import glob
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +40,8 @@ from ens2zoo.utils.checks import check_rate
 
 INPUT_KINDS = ("dff", "raw")
 RESULT_SUFFIX = ".ens2zoo.npz"
+#: ``--format`` choices → result file suffix
+RESULT_FORMATS = {"npz": ".npz", "mat": ".mat", "h5": ".h5"}
 
 
 @dataclass
@@ -193,3 +203,118 @@ def output_paths(inputs: list[PreparedInput], *, output: str | os.PathLike | Non
     if len(set(resolved)) != len(resolved):
         raise InputError("two inputs would write the same output file: use --output-dir DIR")
     return paths
+
+
+def with_format(path: str | os.PathLike, fmt: str | None) -> Path:
+    """``path`` with its suffix replaced by ``fmt``'s (``npz``, ``mat``, ``h5``; None keeps it)."""
+    path = Path(path)
+    if fmt is None:
+        return path
+    if fmt not in RESULT_FORMATS:
+        raise InputError(f"--format {fmt!r} is not one of {', '.join(RESULT_FORMATS)}: choose one of them")
+    return path.with_suffix(RESULT_FORMATS[fmt])
+
+
+@dataclass(frozen=True)
+class PlannedInput:
+    """One unit of a many-input run: what to read and where its result goes.
+
+    Attributes:
+        source: what :func:`prepare_inputs` reads: an array file, one suite2p plane folder, or an NWB file.
+        label: its name in messages (the path as given; a plane of a suite2p root: the plane folder).
+        output: the result file.
+    """
+
+    source: Path
+    label: str
+    output: Path
+
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+def expand_inputs(patterns: Sequence[str | os.PathLike]) -> list[tuple[str, list[Path]]]:
+    """Each argument with the paths it names: itself if it exists, else its glob matches (sorted).
+
+    A pattern matching nothing, or a missing path, comes back with an empty list (the caller
+    reports it as a failed input).  Glob matches that are results (``*.ens2zoo.npz|mat|h5``)
+    are left out, so that ``'data/*.npz'`` does not pick up the results written beside them.
+    A path named twice is kept once (at its first place).
+    """
+    out: list[tuple[str, list[Path]]] = []
+    seen: set[Path] = set()
+    for pattern in patterns:
+        text = os.fspath(pattern)
+        if Path(text).exists() or not (_GLOB_CHARS & set(text)):
+            matches = [Path(text)] if Path(text).exists() else []
+        else:
+            matches = [Path(m) for m in sorted(glob.glob(os.path.expanduser(text), recursive=True))
+                       if not is_result_file(m)]
+        fresh = []
+        for m in matches:
+            key = m.resolve()
+            if key not in seen:
+                seen.add(key)
+                fresh.append(m)
+        if matches and not fresh:
+            continue  # every match was already named by an earlier argument
+        out.append((text, fresh))
+    return out
+
+
+def is_result_file(path: str | os.PathLike) -> bool:
+    """A result file by its name (``*.ens2zoo.npz``, ``.mat``, ``.h5``)."""
+    name = Path(path).name.lower()
+    return any(name.endswith(".ens2zoo" + suffix) for suffix in RESULT_FORMATS.values())
+
+
+def is_pattern(text: str) -> bool:
+    """Whether a command-line input is a glob pattern rather than an existing path."""
+    return bool(_GLOB_CHARS & set(text)) and not Path(text).exists()
+
+
+def plan_input(path: str | os.PathLike, *, output_dir: str | os.PathLike | None = None, fmt: str | None = None,
+               series: str | None = None) -> list[PlannedInput]:
+    """The units of one input path and their outputs (the naming of :func:`output_paths`), reading no traces.
+
+    Raises :class:`~ens2zoo.errors.InputError` for an input that cannot be planned (missing, a
+    folder without suite2p planes, an NWB file whose series cannot be chosen).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path} does not exist: check the path")
+    kind = input_type(path)
+    if kind == "suite2p":
+        from ens2zoo.io.suite2p import find_planes, session_name
+
+        units = []
+        for folder in find_planes(path):
+            stem = _safe(f"{session_name(folder)}_{folder.resolve().name}")
+            default = folder / "ens2zoo.npz"
+            out = Path(output_dir) / (stem + RESULT_SUFFIX) if output_dir is not None else default
+            units.append(PlannedInput(source=folder, label=str(folder), output=with_format(out, fmt)))
+        return units
+    if kind == "nwb":
+        if series is not None:
+            name = series.rsplit("/", 1)[-1]
+        else:  # the series' name is in the output's name: open the file to learn it
+            from ens2zoo.io.nwb import read_nwb
+
+            name = read_nwb(path).name
+        stem = _safe(f"{path.stem}_{name}")
+        default = path.with_name(stem + RESULT_SUFFIX)
+    else:
+        stem, default = _safe(path.stem), path.with_name(path.stem + RESULT_SUFFIX)
+    out = Path(output_dir) / (stem + RESULT_SUFFIX) if output_dir is not None else default
+    return [PlannedInput(source=path, label=str(path), output=with_format(out, fmt))]
+
+
+def check_distinct_outputs(units: Sequence[PlannedInput]) -> None:
+    """Refuse two units that would write the same file (naming both)."""
+    first: dict[Path, PlannedInput] = {}
+    for unit in units:
+        key = unit.output.resolve()
+        if key in first:
+            raise InputError(f"{first[key].label} and {unit.label} would both write {unit.output}: rename one of "
+                             "them, or run them with different --output-dir folders")
+        first[key] = unit
