@@ -102,17 +102,14 @@ def test_predict_mat_and_h5(tmp_path, capsys, input_npy, published, expected8, s
     np.testing.assert_array_equal(spikes, expected8.spikes)
 
 
-def test_predict_stride(tmp_path, capsys, input_npy, published, model, dff, expected):
+def test_predict_stride(tmp_path, capsys, input_npy, published, model, dff):
     out = tmp_path / "strided.npz"
     assert main(_predict_args(input_npy, published, "--stride", 4, "-o", out)) == 0
     assert "stride 4" in capsys.readouterr().out
     strided = model.predict(dff, FRAME_RATE, stride=4)
     with np.load(out, allow_pickle=False) as f:
         np.testing.assert_allclose(f["rate"], strided.rate, rtol=1e-5, atol=1e-6)
-        assert int(f["stride"]) == 4
-    # approximate, but close to the exact read-out
-    corr = np.corrcoef(strided.rate.ravel(), expected.rate.ravel())[0, 1]
-    assert corr > 0.95
+        assert int(f["stride"]) == 4  # its accuracy: tests/test_inference.py
 
 
 def test_predict_default_output_is_beside_the_input(tmp_path, capsys, monkeypatch, input_npy, published):
