@@ -40,3 +40,21 @@ def reference_dir() -> Path:
 def ground_truth_dir() -> Path:
     """``$ENS2ZOO_SHARED/ground_truth``: the CASCADE-format ground-truth database."""
     return _require("ground_truth")
+
+
+#: two small DS03 neurons with several recordings each (recording boundaries matter) and one DS05 neuron (7.8 Hz)
+DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")
+DS05_FILES = ("CAttached_Cal520_pDp_190118_Fish1_cell2_mini.mat",)
+
+
+@pytest.fixture(scope="session")
+def small_root(tmp_path_factory, ground_truth_dir) -> Path:
+    """A ground-truth folder with DS03-x (2 neurons of DS03) and DS05-x (1 neuron of DS05), as symlinks."""
+    root = tmp_path_factory.mktemp("gt")
+    for name, files in (("DS03-x", DS03_FILES), ("DS05-x", DS05_FILES)):
+        folder = root / name
+        folder.mkdir()
+        source = next(ground_truth_dir.glob(name.split("-")[0] + "-*"))
+        for f in files:
+            (folder / f).symlink_to(source / f)
+    return root

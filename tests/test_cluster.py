@@ -197,23 +197,6 @@ def test_a_killed_worker_loses_nothing(client, inputs, one_by_one, tmp_path, by_
 
 # --- LODO folds on the cluster --------------------------------------------------------------------
 
-DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")
-DS05_FILES = ("CAttached_Cal520_pDp_190118_Fish1_cell2_mini.mat",)
-
-
-@pytest.fixture(scope="module")
-def small_root(tmp_path_factory, ground_truth_dir) -> Path:
-    """DS03-x (2 neurons) and DS05-x (1 neuron), linked from the ground truth."""
-    root = tmp_path_factory.mktemp("gt")
-    for name, files in (("DS03-x", DS03_FILES), ("DS05-x", DS05_FILES)):
-        folder = root / name
-        folder.mkdir()
-        source = next(ground_truth_dir.glob(name.split("-")[0] + "-*"))
-        for f in files:
-            (folder / f).symlink_to(source / f)
-    return root
-
-
 def test_lodo_folds_on_the_cluster_match_a_run_here(client, small_root, tmp_path, monkeypatch):
     from safetensors.numpy import load_file
 

@@ -6,7 +6,6 @@ import csv
 import logging
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -34,18 +33,8 @@ from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.recipes import Recipe
 from ens2zoo.zoo.entries import FamilyMember
 
-DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")
-DS05_FILES = ("CAttached_Cal520_pDp_190118_Fish1_cell2_mini.mat",)
 CONDS = "native,30:4,7.5:8"
 STRIDE = 16
-
-
-def _link_dataset(root: Path, name: str, source: Path, files) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    for f in files:
-        (folder / f).symlink_to(source / f)
-    return folder
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -54,15 +43,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def small_root(tmp_path_factory, ground_truth_dir) -> Path:
-    """DS03-x: two short 500 Hz neurons with several recordings; DS05-x: one 7.8 Hz neuron."""
-    root = tmp_path_factory.mktemp("gt")
-    _link_dataset(root, "DS03-x", next(ground_truth_dir.glob("DS03-*")), DS03_FILES)
-    _link_dataset(root, "DS05-x", next(ground_truth_dir.glob("DS05-*")), DS05_FILES)
-    return root
 
 
 @pytest.fixture(scope="module")

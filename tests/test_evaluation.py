@@ -26,18 +26,9 @@ from ens2zoo.data import load_dataset
 from ens2zoo.inference.spikes import estimate_spikes, spike_times
 from ens2zoo.metrics import evaluate
 
-# two small DS03 neurons with several recordings each (recording boundaries matter)
-DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")
-DS05_FILES = ("CAttached_Cal520_pDp_190118_Fish1_cell2_mini.mat",)
+from shared_data import DS03_FILES, DS05_FILES
+
 METRICS = ("corr", "vrd", "vpd", "er50", "error", "bias")
-
-
-def _link_dataset(root: Path, name: str, source: Path, files) -> Path:
-    folder = root / name
-    folder.mkdir(parents=True)
-    for f in files:
-        (folder / f).symlink_to(source / f)
-    return folder
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -47,15 +38,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def small_root(tmp_path_factory, ground_truth_dir) -> Path:
-    """A ground-truth folder with DS03-x (2 neurons of DS03) and DS05-x (1 neuron of DS05)."""
-    root = tmp_path_factory.mktemp("gt")
-    _link_dataset(root, "DS03-x", next(ground_truth_dir.glob("DS03-*")), DS03_FILES)
-    _link_dataset(root, "DS05-x", next(ground_truth_dir.glob("DS05-*")), DS05_FILES)
-    return root
 
 
 @pytest.fixture(scope="module")
