@@ -96,7 +96,8 @@ class SpikeModel:
             m.net.to(self.device)
         return self
 
-    def fit(self, data: Any, *, loss: str | None = None, lr: float | None = None, batch_size: int | None = None,
+    def fit(self, data: Any, *, loss: str | None = None, optimizer: str | None = None, lr: float | None = None,
+            batch_size: int | None = None,
             max_iter: int | None = None, patience: int | None = None, seed: int | None = None,
             loss_window: int | None = None, config: TrainingConfig | None = None,
             device: str | torch.device | None = None, progress: bool | None = None,
@@ -106,7 +107,7 @@ class SpikeModel:
 
         Args:
             data: :class:`~ens2zoo.data.TrainingWindows`, or Datasets/Neurons to build them from.
-            loss, lr, batch_size, max_iter, patience, seed, loss_window, checkpoint_every: override
+            loss, optimizer, lr, batch_size, max_iter, patience, seed, loss_window, checkpoint_every: override
                 the fields of ``config`` (default :class:`~ens2zoo.training.TrainingConfig`, the published
                 protocol; see it for units).
             callbacks: ``cb(iteration, loss, state)`` after each iteration; returning True stops.
@@ -119,13 +120,14 @@ class SpikeModel:
         if self.members:
             raise InputError(f"{self.name} is a family of {len(self.members)} networks: fit a member "
                              "(ens2zoo.create with its weights) instead")
-        overrides = {k: v for k, v in dict(loss=loss, lr=lr, batch_size=batch_size, max_iter=max_iter,
+        overrides = {k: v for k, v in dict(loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
+                                            max_iter=max_iter,
                                             patience=patience, seed=seed, loss_window=loss_window,
                                             checkpoint_every=checkpoint_every).items() if v is not None}
         config = (config or TrainingConfig()).replace(**overrides)
         result = fit_network(self.net, data, config, window=self.preprocessing.window,
                              device=resolve_device(device, self.device), progress=progress, callbacks=callbacks,
-                             checkpoint=checkpoint, resume=resume, warm_start=warm_start)
+                             checkpoint=checkpoint, resume=resume, warm_start=warm_start, readout=self.readout)
         self.net.load_state_dict(result.state_dict)
         self.net.eval()
         self.sha256 = None

@@ -20,6 +20,14 @@ def windows(ground_truth_dir):
     return TrainingWindows([load_neuron(f) for f in files])
 
 
+@pytest.fixture(scope="module")
+def windows64(ground_truth_dir):
+    from ens2zoo.data import TrainingWindows, load_neuron
+
+    files = sorted((next(ground_truth_dir.glob("DS05-*"))).glob("*.mat"))[:1]
+    return TrainingWindows([load_neuron(f) for f in files], window=64)
+
+
 def _weights(model):
     return {k: v.clone() for k, v in model.net.state_dict().items()}
 
@@ -133,3 +141,51 @@ def test_saved_weights_round_trip(windows, tmp_path):
     assert again.sha256 == sha
     x = np.random.default_rng(0).normal(0, 0.1, 120)
     np.testing.assert_array_equal(model.predict(x, 30.0).rate, again.predict(x, 30.0).rate)
+
+
+def test_cascade_peer_has_cascades_layer_sizes():
+    # hand count: conv 1→30 k31, 30→40 k19, 40→50 k5, dense 50→30, out (2 steps × 30)→1
+    # steps: 64 −30 = 34 −18 = 16, /2 = 8 −4 = 4, /2 = 2
+    expected = (30 * 31 + 30) + (30 * 40 * 19 + 40) + (40 * 50 * 5 + 50) + (50 * 30 + 30) + (2 * 30 + 1)
+    model = ens2zoo.create("cascade")
+    assert _n_params(model) == expected
+    assert model.readout == "centre" and model.preprocessing.window == 64
+    assert model.net(torch.zeros(3, 64)).shape == (3, 1)
+
+
+def _n_params(model):
+    return sum(p.numel() for p in model.net.parameters())
+
+
+def test_centre_readout_networks_learn_the_centre_sample(windows64):
+    # the first iteration's loss, recomputed by hand: MSE of the output against each window's centre rate
+    from ens2zoo.training.fit import _batch_indices
+
+    seen = []
+    model = ens2zoo.create("cascade")
+    windows = windows64
+    model.fit(windows, max_iter=1, batch_size=64, seed=5, optimizer="adagrad",
+              callbacks=[lambda it, loss, state: seen.append(loss)])
+    net = ens2zoo.create("cascade").net
+    torch.manual_seed(5)
+    for m in net.modules():
+        if hasattr(m, "reset_parameters"):
+            m.reset_parameters()
+    net.initialise()
+    x, r, _ = windows.batch(_batch_indices(5, 1, len(windows), 64))
+    with torch.no_grad():
+        expected = torch.mean((net(torch.from_numpy(x)) - torch.from_numpy(r[:, 32:33])) ** 2).item()
+    assert seen[0] == pytest.approx(expected, rel=1e-5)
+
+
+def test_adagrad_runs_resume_like_uninterrupted_ones(windows64, tmp_path):
+    windows = windows64
+    ckpt = tmp_path / "run.ckpt.safetensors"
+    kw = dict(batch_size=32, seed=2, optimizer="adagrad", lr=0.01)
+    full = ens2zoo.create("cascade").fit(windows, max_iter=6, **kw)
+    ens2zoo.create("cascade").fit(windows, max_iter=3, checkpoint=ckpt, checkpoint_every=3, **kw)
+    resumed = ens2zoo.create("cascade").fit(windows, max_iter=6, checkpoint=ckpt, checkpoint_every=3,
+                                            resume=True, **kw)
+    assert resumed.training_report.losses == full.training_report.losses
+    with pytest.raises(ens2zoo.InputError, match="optimizer"):
+        ens2zoo.TrainingConfig(optimizer="sgd")

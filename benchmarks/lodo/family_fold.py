@@ -1,18 +1,21 @@
-"""Assemble and score the noise-routed ``ens2-exc`` family of one LODO fold.
+"""Assemble and score the noise-routed ``ens2-exc`` (or ``ens2-inh``) family of one LODO fold.
 
-    .venv/bin/python benchmarks/lodo/family_fold.py DS09 [--stride 4] [--threshold 1.5]
+    .venv/bin/python benchmarks/lodo/family_fold.py DS09 [--stride 4] [--threshold 1.5] [--device cuda]
+    .venv/bin/python benchmarks/lodo/family_fold.py DS23 --family ens2-inh
 
 The family has two members trained on the same fold (the held-out dataset never seen):
 ``ens2-v1`` (the zoo's first recipe, on the recordings as they are) serves neurons with
 ν < threshold, ``ens2-nm`` (the same U-Net trained also on re-imaged copies at 7.5–30 Hz
 and ν 1–9) serves the rest.  Writes the family folder
-``benchmarks/lodo/weights/ens2-exc_lodo_DSxx/`` (members' weights + manifest.json; load it
+``benchmarks/lodo/weights/<family>_lodo_DSxx/`` (members' weights + manifest.json; load it
 with ``ens2zoo evaluate --weights FOLDER``), the native rows
-``benchmarks/lodo/ens2-exc_lodo_DSxx.csv`` (routed by each neuron's ν at its original frame
-rate; exact, stride 1) and the condition rows ``ens2-exc_lodo_DSxx_conditions.csv`` (routed by
+``benchmarks/lodo/<family>_lodo_DSxx.csv`` (routed by each neuron's ν at its original frame
+rate; exact, stride 1) and the condition rows ``<family>_lodo_DSxx_conditions.csv`` (routed by
 the ν of the re-imaged trace; ``--stride``, 4 by default, as for the members' condition rows).
 The threshold was chosen on DS01 (never used for training, not a report fold): the
-noise-matched member wins from ν 2 on, the first recipe below ν 1.3.
+noise-matched member wins from ν 2 on, the first recipe below ν 1.3.  The inhibitory family
+(``--family ens2-inh``, folds DS22–DS27) uses the same threshold: no inhibitory dataset is
+left over to choose one on.
 """
 
 from __future__ import annotations
@@ -36,25 +39,27 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/ground_truth")
     parser.add_argument("--stride", type=int, default=4)
     parser.add_argument("--threshold", type=float, default=1.5)
+    parser.add_argument("--family", default="ens2-exc", choices=("ens2-exc", "ens2-inh"))
+    parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    fold = args.fold.upper()
+    fold, family = args.fold.upper(), args.family
     low, high = LODO / f"ens2-v1_lodo_{fold}.safetensors", LODO / f"ens2-nm_lodo_{fold}.safetensors"
-    folder = LODO / "weights" / f"ens2-exc_lodo_{fold}"
-    write_family(folder, f"ens2-exc_lodo_{fold}", [
+    folder = LODO / "weights" / f"{family}_lodo_{fold}"
+    write_family(folder, f"{family}_lodo_{fold}", [
         {"name": "ens2-v1", "weights": low, "noise_range": [None, args.threshold]},
         {"name": "ens2-nm", "weights": high, "noise_range": [args.threshold, None],
          "trained_frame_rates": [7.5, 60.0], "trained_noise_levels": [1.0, 9.0]},
-    ], description=f"ens2-exc family, LODO fold {fold} (ν < {args.threshold:g}: ens2-v1, else ens2-nm)")
-    model = load_folder(folder)
+    ], description=f"{family} family, LODO fold {fold} (ν < {args.threshold:g}: ens2-v1, else ens2-nm)")
+    model = load_folder(folder, device=args.device)
     (dataset_folder,) = find_datasets(args.data, f"{fold}-*")
     dataset = load_dataset(dataset_folder)
     start = time.perf_counter()
     # native rows exact (stride 1, like the members' own LODO rows); conditions at --stride
     native = [{k: v for k, v in r.items() if not k.startswith("condition_")}
               for r in evaluate_conditions(model, [dataset], "native", stride=1)]
-    write_csv(LODO / f"ens2-exc_lodo_{fold}.csv", native)
+    write_csv(LODO / f"{family}_lodo_{fold}.csv", native)
     rows = evaluate_conditions(model, [dataset], PAPER_CONDITIONS.replace("native,", ""), stride=args.stride)
-    write_condition_csv(LODO / f"ens2-exc_lodo_{fold}_conditions.csv", rows)
+    write_condition_csv(LODO / f"{family}_lodo_{fold}_conditions.csv", rows)
     print(f"{fold}: {len(native)} neurons, {len(rows)} condition rows in {time.perf_counter() - start:.0f} s")
 
 

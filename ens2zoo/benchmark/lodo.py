@@ -44,6 +44,7 @@ from ens2zoo.benchmark.published import (
 )
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.errors import InputError
+from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.recipes import Recipe
 from ens2zoo.training.runner import torch_threads, train_and_save
 from ens2zoo.utils.files import safetensors_metadata
@@ -64,8 +65,11 @@ def check_recipe(weights: Path, recipe: Recipe) -> None:
     """Refuse to reuse ``weights`` trained with another recipe than ``recipe``."""
     recorded = safetensors_metadata(weights).get("recipe")
     expected = recipe.to_dict()
+    defaults = TrainingConfig().to_dict()  # settings added since a file was written take their defaults
+
     def key(r: dict) -> tuple:  # threads change the speed, not the weights' recipe
-        return r.get("architecture"), r.get("hparams"), {k: v for k, v in r.get("config", {}).items() if k != "threads"}
+        config = {**defaults, **r.get("config", {})}
+        return r.get("architecture"), r.get("hparams"), {k: v for k, v in config.items() if k != "threads"}
 
     if not isinstance(recorded, dict) or key(recorded) != key(expected):
         name = recorded.get("name") if isinstance(recorded, dict) else "no recorded recipe"

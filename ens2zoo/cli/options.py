@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ens2zoo.errors import InputError
-from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.config import OPTIMIZERS, TrainingConfig
 from ens2zoo.training.recipes import Recipe, get_recipe, list_recipes
 
 if TYPE_CHECKING:
@@ -81,7 +81,8 @@ def model_from_args(args: argparse.Namespace) -> SpikeModel:
 
 
 #: training flags → TrainingConfig fields
-_CONFIG_FLAGS = {"loss": "loss", "lr": "lr", "batch_size": "batch_size", "max_iter": "max_iter",
+_CONFIG_FLAGS = {"loss": "loss", "optimizer": "optimizer",
+                 "lr": "lr", "batch_size": "batch_size", "max_iter": "max_iter",
                  "patience": "patience", "seed": "seed", "loss_window": "loss_window", "hours": "hours",
                  "threads": "threads"}
 
@@ -94,7 +95,9 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", help="architecture without a recipe (default: unet)")
     p.add_argument("--hparam", action="append", metavar="KEY=VALUE", help="architecture hyper-parameter")
     p.add_argument("--loss", help=f"mse (published), eucd or corr (default: {d.loss})")
-    p.add_argument("--lr", type=float, help=f"Adam learning rate (default: {d.lr:g})")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"adam (published) or adagrad (CASCADE's) "
+                                                          f"(default: {d.optimizer})")
+    p.add_argument("--lr", type=float, help=f"learning rate (default: {d.lr:g})")
     p.add_argument("--batch-size", type=int, help=f"windows per iteration (default: {d.batch_size})")
     p.add_argument("--max-iter", type=int, help=f"iteration cap (default: {d.max_iter})")
     p.add_argument("--patience", type=int, help=f"early-stopping patience, iterations (default: {d.patience})")

@@ -13,6 +13,9 @@ from typing import Any
 from ens2zoo.data.reimage import ReimageSpec
 from ens2zoo.errors import InputError
 
+#: Optimisers :func:`ens2zoo.training.fit` can use.
+OPTIMIZERS = ("adam", "adagrad")
+
 
 @dataclass(frozen=True)
 class TrainingConfig:
@@ -20,7 +23,9 @@ class TrainingConfig:
 
     Attributes:
         loss: ``"mse"`` (published), ``"eucd"``, ``"corr"`` or a registered loss name.
-        lr: Adam learning rate (per iteration, dimensionless).
+        optimizer: ``"adam"`` (published ENS²) or ``"adagrad"`` (CASCADE's, with Keras's
+            defaults: initial accumulator 0.1, ε 1e-7).
+        lr: learning rate of the optimiser (per iteration, dimensionless).
         batch_size: windows per iteration.
         max_iter: iteration cap.
         patience: early stopping: iterations without improvement of the (windowed) training loss.
@@ -34,6 +39,7 @@ class TrainingConfig:
     """
 
     loss: str = "mse"
+    optimizer: str = "adam"
     lr: float = 1e-3
     batch_size: int = 1024
     max_iter: int = 5000
@@ -50,6 +56,8 @@ class TrainingConfig:
                 or self.checkpoint_every < 1 or not self.lr > 0):
             raise InputError("batch_size, max_iter, patience, loss_window and checkpoint_every must be ≥ 1 "
                              "and lr > 0")
+        if self.optimizer not in OPTIMIZERS:
+            raise InputError(f"optimizer={self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
         if self.hours is not None and not self.hours > 0:
             raise InputError(f"hours={self.hours!r} must be a positive number of hours")
         if self.threads is not None and self.threads < 1:
@@ -67,7 +75,7 @@ class TrainingConfig:
         return json.loads(json.dumps(asdict(self)))
 
     #: settings that change the weights a run produces (a checkpoint must match them to be resumed)
-    RESUME_KEYS = ("loss", "lr", "batch_size", "seed", "loss_window", "hours", "reimage")
+    RESUME_KEYS = ("loss", "optimizer", "lr", "batch_size", "seed", "loss_window", "hours", "reimage")
 
     def resume_key(self) -> dict[str, Any]:
         full = self.to_dict()

@@ -2,8 +2,9 @@
 
 Each iteration draws ``batch_size`` windows uniformly at random from all
 training windows (the draw of iteration i depends only on ``seed`` and i, so a
-resumed run sees the same batches); Adam at ``lr``; conv/linear weights
-initialised N(0, 0.02); the loss compares the network's window outputs with the
+resumed run sees the same batches); Adam at ``lr`` (or Adagrad, CASCADE's); conv/linear
+weights initialised N(0, 0.02) (or by the network's own ``initialise()``, e.g. CASCADE's
+Glorot); the loss compares the network's window outputs with the
 smoothed true rate; training stops when the training loss has not improved for
 ``patience`` iterations (or after ``max_iter``) and the best state is kept.
 On the CPU the same seed and data give bit-identical weights.
@@ -88,6 +89,19 @@ def _as_windows(data: Any, window: int) -> TrainingWindows:
     return TrainingWindows(data, window=window)
 
 
+def make_optimizer(net: nn.Module, config: TrainingConfig) -> torch.optim.Optimizer:
+    """The optimiser ``config.optimizer`` names, at ``config.lr``."""
+    if config.optimizer == "adagrad":  # Keras's defaults, as CASCADE trains
+        return torch.optim.Adagrad(net.parameters(), lr=config.lr, initial_accumulator_value=0.1, eps=1e-7)
+    return torch.optim.Adam(net.parameters(), lr=config.lr)
+
+
+def centre_targets(rate: np.ndarray, spikes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The targets of a ``"centre"`` read-out network: each window's centre sample, shape (B, 1)."""
+    centre = rate.shape[1] // 2
+    return rate[:, centre:centre + 1], spikes[:, centre:centre + 1]
+
+
 def _batch_indices(seed: int, iteration: int, n_windows: int, batch_size: int) -> np.ndarray:
     return np.random.default_rng([seed, iteration]).integers(0, n_windows, size=batch_size)
 
@@ -103,7 +117,7 @@ class FitResult:
 def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, window: int = WINDOW,
         device: str | torch.device = "cpu", progress: bool | None = None,
         callbacks: Sequence[Callback] | Iterable[Callback] = (), checkpoint: str | os.PathLike | None = None,
-        resume: bool = False, warm_start: bool = False) -> FitResult:
+        resume: bool = False, warm_start: bool = False, readout: str = "overlap-add") -> FitResult:
     """Train a copy of ``net`` (see module docstring for the protocol); ``net`` itself is not changed.
 
     Args:
@@ -115,6 +129,7 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
         checkpoint: file to write progress to every ``config.checkpoint_every`` iterations (atomic).
         resume: continue from ``checkpoint`` if it exists.
         warm_start: start from ``net``'s current weights instead of the seeded initialisation.
+        readout: the network's read-out mode; ``"centre"`` networks learn each window's centre sample.
 
     Returns:
         :class:`FitResult` with the best state (on the CPU) and the :class:`TrainingReport`.
@@ -130,9 +145,10 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
         for module in net.modules():  # initial weights depend on the seed only, not on RNG history
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
-        init_normal(net)
+        initialise = getattr(net, "initialise", None)
+        initialise() if callable(initialise) else init_normal(net)
     net.to(dev)
-    optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    optimizer = make_optimizer(net, config)
     state = TrainingState()
     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
     resume_key = {**config.resume_key(), "warm_start": warm_start}
@@ -153,7 +169,10 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
             state.iteration += 1
             idx = _batch_indices(seed, state.iteration, len(windows), config.batch_size)
             torch.manual_seed(seed * 1_000_003 + state.iteration)  # dropout: same stream after a resume
-            x, r, s = (torch.from_numpy(a).to(dev) for a in windows.batch(idx))
+            x, r, s = windows.batch(idx)
+            if readout == "centre":
+                r, s = centre_targets(r, s)
+            x, r, s = (torch.from_numpy(np.ascontiguousarray(a)).to(dev) for a in (x, r, s))
             optimizer.zero_grad(set_to_none=True)
             value = step(net, x, r, s, loss_fn)
             optimizer.step()

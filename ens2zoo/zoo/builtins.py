@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ens2zoo.architectures.cascade import CascadeNet
 from ens2zoo.architectures.cnn import CNN
 from ens2zoo.architectures.lstm import LSTM
 from ens2zoo.architectures.mlp import MLP
@@ -16,4 +17,6 @@ BUILTIN_ARCHITECTURES = (
     Architecture("lstm", LSTM, "ens2zoo", "bidirectional LSTM with a linear read-out"),
     Architecture("tcn", DilatedCNN, "ens2zoo", "dilated 1-D CNN over whole traces (no windows), local standardisation",
                  readout="whole-trace"),
+    Architecture("cascade", CascadeNet, "ens2zoo", "CASCADE's network (Rupprecht et al. 2021), a peer: "
+                 "64-sample windows, one output at the centre", readout="centre"),
 )

@@ -1,0 +1,169 @@
+"""The LODO grids on one GPU machine, in one prepared run with a deadline.
+
+    python3 benchmarks/gpu/grid.py --data /tmp/shared/ground_truth --out $OUT --deadline 480 --workers 14
+
+Runs the training/evaluation commands of the repository (``python3 -m ens2zoo benchmark``,
+``benchmarks/lodo/family_fold.py``, ``python3 -m ens2zoo train``) as parallel processes sharing
+the GPU (``--device cuda --threads 1``), in priority order, each task once the tasks it needs
+are done:
+
+1. ``unet`` (the paper's table, one setting) on the 19 excitatory folds;
+2. ``ens2-v1`` and ``ens2-nm`` on the excitatory folds not yet done, with the recording conditions,
+   then each fold's ``ens2-exc`` family;
+3. the same on the inhibitory folds DS22–DS27 (``ens2-inh`` families) and the zoo's
+   ``ens2-inh-nm`` member on all inhibitory data;
+4. the peers on 8 folds spanning the indicators: ``cascade`` (with conditions), ``mlp``, ``cnn``, ``lstm``.
+
+Every 30 s and at the end the results are packed into ``OUT`` (at most 8 files of < 16 MiB:
+CSVs, manifests and logs in ``tables.tar.gz``; weights and checkpoints of unfinished trainings
+in ``w_*.tar``), so a run cut short still returns what it finished; a fold resumes from its
+checkpoint where it stopped (``ens2zoo benchmark`` resumes by itself).  No new task starts in
+the last ``--tail`` seconds before ``--deadline``; at the deadline the remaining ones are stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+EXCITATORY = ["DS02", "DS03", "DS04", "DS05", "DS06", "DS07", "DS08", "DS09", "DS10", "DS11", "DS12",
+              "DS14", "DS15", "DS16", "DS17", "DS18", "DS19", "DS20", "DS21"]
+INHIBITORY = ["DS22", "DS23", "DS24", "DS25", "DS26", "DS27"]
+#: folds of the peers: OGB-1, Cal-520, GCaMP6f (zebrafish and mouse), GCaMP6s, GCaMP5k, R-CaMP, jGECO1a
+PEER_FOLDS = ["DS03", "DS04", "DS06", "DS09", "DS15", "DS17", "DS19", "DS21"]
+CONDITIONS = "30:2,30:4,30:8,15:4,7.5:4,7.5:8"
+LODO = Path("benchmarks/lodo")
+
+
+@dataclass
+class Task:
+    name: str
+    argv: list[str]
+    needs: list[str] = field(default_factory=list)
+    proc: subprocess.Popen | None = None
+    started: float = 0.0
+    status: str = "waiting"  # waiting, running, done, failed, stopped
+
+
+def benchmark(recipe: str, fold: str, data: str, *, conditions: bool = False, inhibitory: bool = False) -> list[str]:
+    argv = [sys.executable, "-m", "ens2zoo", "benchmark", "--recipe", recipe, "--lodo", fold, "--data", data,
+            "-o", str(LODO), "--device", "cuda", "--threads", "1", "--log-every", "500"]
+    if conditions:
+        argv += ["--conditions", CONDITIONS, "--stride", "4"]
+    if inhibitory:
+        argv += ["--training-datasets", "DS2[2-7]*"]
+    return argv
+
+
+def plan(data: str, done_exc_families: set[str]) -> list[Task]:
+    tasks = [Task(f"unet:{f}", benchmark("unet", f, data)) for f in EXCITATORY]
+    for family, folds, inh in (("ens2-exc", EXCITATORY, False), ("ens2-inh", INHIBITORY, True)):
+        for f in folds:
+            if f in done_exc_families and not inh:
+                continue
+            for recipe in ("ens2-nm", "ens2-v1"):
+                tasks.append(Task(f"{recipe}:{f}", benchmark(recipe, f, data, conditions=True, inhibitory=inh)))
+            tasks.append(Task(f"{family}:{f}", [sys.executable, "benchmarks/lodo/family_fold.py", f, "--data", data,
+                                                "--family", family, "--device", "cuda"],
+                              needs=[f"ens2-nm:{f}", f"ens2-v1:{f}"]))
+        if inh:
+            tasks.append(Task("zoo:ens2-inh-nm", [
+                sys.executable, "-m", "ens2zoo", "train", "--recipe", "ens2-nm", "--data", data,
+                "--datasets", "DS2[2-7]*", "-o", "zoo_weights/ens2-inh-nm.safetensors", "--device", "cuda",
+                "--threads", "1", "--log-every", "500", "--resume", "--keep-checkpoint"]))
+    tasks += [Task(f"cascade:{f}", benchmark("cascade", f, data, conditions=True)) for f in PEER_FOLDS]
+    tasks += [Task(f"{r}:{f}", benchmark(r, f, data)) for r in ("mlp", "cnn", "lstm") for f in PEER_FOLDS]
+    return tasks
+
+
+def pack(out: Path, logs: Path) -> None:
+    """Results into at most 8 files under ``out`` (each written to a temporary name, then renamed)."""
+    groups = {
+        "tables.tar.gz": [*LODO.glob("*.csv"), *LODO.glob("weights/*/manifest.json"), *logs.glob("*.log")],
+        "w_unet.tar": list(LODO.glob("unet_lodo_*.safetensors")),
+        "w_ens2.tar": [*LODO.glob("ens2-v1_lodo_*.safetensors"), *LODO.glob("ens2-nm_lodo_*.safetensors")],
+        "w_peers.tar": [p for r in ("cascade", "mlp", "cnn", "lstm") for p in LODO.glob(f"{r}_lodo_*.safetensors")],
+        "w_zoo.tar": list(Path("zoo_weights").glob("ens2-inh-nm*.safetensors")),
+    }
+    for name, files in groups.items():
+        tmp = out / f".{name}.tmp"
+        with tarfile.open(tmp, "w:gz" if name.endswith(".gz") else "w") as tar:
+            for f in files:
+                if f.is_file():
+                    tar.add(f)
+        os.replace(tmp, out / name)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--deadline", type=float, required=True, help="seconds from now to stop everything")
+    parser.add_argument("--tail", type=float, default=45.0, help="no new task in the last TAIL seconds")
+    parser.add_argument("--workers", type=int, default=14)
+    parser.add_argument("--logs", default="/tmp/ens2zoo-gridlogs", help="per-task logs (packed with the tables)")
+    parser.add_argument("--device", default="cuda", help="cpu: a dry run of this script")
+    parser.add_argument("--only", help="comma-separated task-name prefixes to run (e.g. 'unet:DS05')")
+    args = parser.parse_args()
+    start = time.monotonic()
+    out, logs = Path(args.out), Path(args.logs)
+    logs.mkdir(parents=True, exist_ok=True)
+    done_families = {p.name.rsplit("_", 1)[1] for p in (LODO / "weights").glob("ens2-exc_lodo_DS*")}
+    tasks = plan(args.data, done_families)
+    for t in tasks:
+        t.argv = [args.device if a == "cuda" else a for a in t.argv]
+    if args.only:
+        tasks = [t for t in tasks if any(t.name.startswith(p) for p in args.only.split(","))]
+    by_name = {t.name: t for t in tasks}
+    log = open(logs / "grid.log", "a", buffering=1)
+    log.write(f"{len(tasks)} tasks, {args.workers} workers, deadline {args.deadline:.0f} s\n")
+    last_pack = time.monotonic()
+    while True:
+        now = time.monotonic() - start
+        for t in tasks:
+            if t.status == "running" and t.proc.poll() is not None:
+                t.status = "done" if t.proc.returncode == 0 else "failed"
+                log.write(f"{now:6.0f} s  {t.status:6s} {t.name} ({now - t.started:.0f} s)\n")
+        running = [t for t in tasks if t.status == "running"]
+        if now < args.deadline - args.tail:
+            for t in tasks:
+                if len(running) >= args.workers:
+                    break
+                if t.status == "waiting" and all(by_name.get(n) and by_name[n].status == "done" for n in t.needs):
+                    t.proc = subprocess.Popen(t.argv, stdout=open(logs / f"{t.name.replace(':', '_')}.log", "w"),
+                                              stderr=subprocess.STDOUT)
+                    t.status, t.started = "running", now
+                    running.append(t)
+                    log.write(f"{now:6.0f} s  start  {t.name}\n")
+        waiting = [t for t in tasks if t.status == "waiting" and not any(
+            by_name.get(n) and by_name[n].status == "failed" for n in t.needs)]
+        if not running and (not waiting or now >= args.deadline - args.tail):
+            break
+        if now >= args.deadline:
+            for t in running:
+                t.proc.terminate()
+            time.sleep(3)
+            for t in running:
+                if t.proc.poll() is None:
+                    t.proc.kill()
+                t.status = "stopped"
+                log.write(f"{now:6.0f} s  stopped {t.name} at the deadline\n")
+            break
+        if time.monotonic() - last_pack > 30:
+            pack(out, logs)
+            last_pack = time.monotonic()
+        time.sleep(1)
+    counts = {s: sum(t.status == s for t in tasks) for s in ("done", "failed", "stopped", "waiting")}
+    log.write(f"end at {time.monotonic() - start:.0f} s: {counts}\n")
+    pack(out, logs)
+    print(counts)
+
+
+if __name__ == "__main__":
+    main()
