@@ -9,7 +9,7 @@ PIP    := $(VENV)/bin/pip
 TORCH_PIN ?= torch==2.13.0
 ENS2ZOO_SHARED ?= $(abspath ../shared)
 
-.PHONY: demo test bench lint install clean
+.PHONY: demo test bench lint install clean lodo-report
 
 $(VENV)/.installed: pyproject.toml examples/ens2zoo_example_plugin/pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ test: install
 bench: install
 	$(PIP) install --quiet -e ".[bench]"
 	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) -m pytest benchmarks --benchmark-enable --benchmark-columns=min,median,mean,rounds
+
+# benchmarks/lodo/REPORT.md and its figures from the committed per-neuron CSVs (no training)
+lodo-report: install
+	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) benchmarks/lodo/report.py benchmarks/lodo
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -24,7 +24,7 @@ from ens2zoo.inference.windows import cpu_batch_pool, default_batch_size, trace_
 from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.fit import Callback, TrainingReport
 from ens2zoo.training.fit import fit as fit_network
-from ens2zoo.utils.devices import resolve_device
+from ens2zoo.utils.devices import full_float32, resolve_device
 from ens2zoo.zoo.entries import FamilyMember, ModelEntry, Preprocessing
 from ens2zoo.zoo.weights import write_safetensors
 
@@ -215,7 +215,7 @@ class SpikeModel:
         try:
             for net in nets:
                 net.to(dev).eval()
-            with torch.inference_mode(), cpu_batch_pool(dev) as pool, \
+            with torch.inference_mode(), full_float32(dev), cpu_batch_pool(dev) as pool, \
                     tqdm(total=total, disable=not show, unit="win", desc=f"{self.name} inference") as bar:
                 for i in range(n):
                     net = nets[member_of[i] or 0]

@@ -122,6 +122,8 @@ def main() -> None:
     parser.add_argument("--device", default="cuda", help="cpu: a dry run of this script")
     parser.add_argument("--neurons", type=int, default=100, help="throughput input: neurons × 10 min")
     parser.add_argument("--iterations", type=int, default=200, help="timed training iterations")
+    parser.add_argument("--checks", default="parity,training,throughput,reference_cpu",
+                        help="comma-separated subset of the checks to run")
     args = parser.parse_args()
     shared, dev = Path(args.shared), args.device
     result = {"gpu": torch.cuda.get_device_name(0) if dev == "cuda" else None, "torch": torch.__version__,
@@ -130,6 +132,8 @@ def main() -> None:
                        ("training", lambda: training(shared, dev, args.iterations)),
                        ("throughput", lambda: throughput(dev, args.neurons)),
                        ("reference_cpu", lambda: reference_cpu(shared))):
+        if name not in args.checks.split(","):
+            continue
         start = time.perf_counter()
         try:
             result[name] = step()

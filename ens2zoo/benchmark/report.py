@@ -1,0 +1,308 @@
+"""The leave-one-dataset-out report, rebuilt from the per-neuron CSVs alone (no training, no inference).
+
+    .venv/bin/python benchmarks/lodo/report.py            # writes benchmarks/lodo/REPORT.md and figures
+
+Reads ``<model>_lodo_<DSxx>.csv`` (native rows, one per held-out neuron) and
+``<model>_lodo_<DSxx>_conditions.csv`` from the results folder, and the published per-neuron
+table (``$ENS2ZOO_SHARED/ens2_reference/published_lodo_metrics.csv``; without it the published
+columns stay empty).  Overall medians pool the neurons of the folds a model has; their 95 %
+confidence intervals come from a bootstrap over neurons stratified by dataset (each resample
+draws, within every dataset, as many neurons as it has, with replacement), so every fold keeps
+its weight; a difference between two models (ours − published) resamples both sides the same
+way, independently.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from ens2zoo.benchmark.evaluation import read_csv
+from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
+
+__all__ = ["EXCITATORY_FOLDS", "INHIBITORY_FOLDS", "bootstrap_median_ci", "bootstrap_difference_ci",
+           "collect", "write_report"]
+
+EXCITATORY_FOLDS = ("DS02", "DS03", "DS04", "DS05", "DS06", "DS07", "DS08", "DS09", "DS10", "DS11", "DS12",
+                    "DS14", "DS15", "DS16", "DS17", "DS18", "DS19", "DS20", "DS21")
+INHIBITORY_FOLDS = ("DS22", "DS23", "DS24", "DS25", "DS26", "DS27")
+#: the published overall median correlation (%) and ER50 (%) over the 203 neurons of the 19 folds
+PUBLISHED_OVERALL = {"corr": 69.35, "er50": 47.31}
+PEERS = ("cascade", "mlp", "cnn", "lstm", "oasis")
+_NATIVE = re.compile(r"(.+)_lodo_(DS\d+)\.csv")
+_CONDITIONS = re.compile(r"(.+)_lodo_(DS\d+)_conditions\.csv")
+
+Tables = dict[str, dict[str, list[dict]]]
+
+
+def _finite(values) -> np.ndarray:
+    a = np.asarray([np.nan if v is None else float(v) for v in values], dtype=np.float64)
+    return a[np.isfinite(a)]
+
+
+def _strata_indices(strata: Sequence[str]) -> list[np.ndarray]:
+    labels = np.asarray(strata)
+    return [np.flatnonzero(labels == s) for s in dict.fromkeys(labels.tolist())]
+
+
+def _boot_medians(values: np.ndarray, strata: Sequence[str], n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    groups = _strata_indices(strata)
+    out = np.empty(n_boot)
+    for b in range(n_boot):
+        pick = np.concatenate([g[rng.integers(0, g.size, g.size)] for g in groups])
+        out[b] = np.median(values[pick])
+    return out
+
+
+def bootstrap_median_ci(values: Sequence[float], strata: Sequence[str] | None = None, *, n_boot: int = 10_000,
+                        level: float = 0.95, seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap confidence interval of the median, resampling within ``strata``.
+
+    Args:
+        values: one value per unit (e.g. a neuron's correlation, %); NaN not allowed.
+        strata: one label per value (e.g. its dataset); None = one stratum.
+        n_boot: resamples.
+        level: coverage (0.95 = the 2.5th and 97.5th percentiles of the resampled medians).
+        seed: seeds the resampling.
+    """
+    v = np.asarray(values, dtype=np.float64)
+    if v.size == 0 or not np.isfinite(v).all():
+        raise ValueError("bootstrap_median_ci needs finite values")
+    meds = _boot_medians(v, strata if strata is not None else ["all"] * v.size, n_boot,
+                         np.random.default_rng(seed))
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(meds, tail)), float(np.percentile(meds, 100 - tail))
+
+
+def bootstrap_difference_ci(a: Sequence[float], a_strata: Sequence[str], b: Sequence[float],
+                            b_strata: Sequence[str], *, n_boot: int = 10_000, level: float = 0.95,
+                            seed: int = 0) -> tuple[float, float]:
+    """Bootstrap interval of median(a) − median(b), both resampled within their strata, independently."""
+    rng = np.random.default_rng(seed)
+    da = _boot_medians(np.asarray(a, np.float64), a_strata, n_boot, rng)
+    db = _boot_medians(np.asarray(b, np.float64), b_strata, n_boot, rng)
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(da - db, tail)), float(np.percentile(da - db, 100 - tail))
+
+
+def collect(folder: Path) -> tuple[Tables, Tables]:
+    """``(native, conditions)``: model → fold → per-neuron rows, from the CSVs in ``folder``."""
+    native: Tables = {}
+    conditions: Tables = {}
+    for path in sorted(folder.glob("*_lodo_DS*.csv")):
+        if m := _CONDITIONS.fullmatch(path.name):
+            conditions.setdefault(m.group(1), {})[m.group(2)] = read_csv(path)
+        elif m := _NATIVE.fullmatch(path.name):
+            native.setdefault(m.group(1), {})[m.group(2)] = read_csv(path)
+    return native, conditions
+
+
+def _published_by_fold(rows: Sequence[Mapping]) -> dict[str, list[dict]]:
+    out: dict[str, list[dict]] = {}
+    for r in rows:
+        out.setdefault(f"DS{int(float(r['dset'])):02d}", []).append(dict(r))
+    return out
+
+
+def _med(rows: Sequence[Mapping] | None, metric: str = "corr") -> float:
+    vals = _finite(r.get(metric) for r in rows) if rows else np.array([])
+    return float(np.median(vals)) if vals.size else math.nan
+
+
+def _fmt(x: float, spec: str = ".1f") -> str:
+    return "—" if x is None or not np.isfinite(x) else format(x, spec)
+
+
+def _pooled(tables: Mapping[str, list[dict]], folds: Sequence[str], metric: str) -> tuple[np.ndarray, list[str]]:
+    values, strata = [], []
+    for f in folds:
+        for r in tables.get(f, []):
+            v = r.get(metric)
+            if v is not None and np.isfinite(float(v)):
+                values.append(float(v))
+                strata.append(f)
+    return np.asarray(values), strata
+
+
+def _overall_row(label: str, tables: Mapping[str, list[dict]], published: Mapping[str, list[dict]],
+                 folds: Sequence[str], metric: str) -> str:
+    have = [f for f in folds if f in tables]
+    if not have:
+        return f"| {label} | 0 | — | — | — | — | — |"
+    ours, s_ours = _pooled(tables, have, metric)
+    pub, s_pub = _pooled(published, have, metric)
+    lo, hi = bootstrap_median_ci(ours, s_ours)
+    row = (f"| {label} | {len(have)} | {len(ours)} | {np.median(ours):.2f} [{lo:.2f}, {hi:.2f}] ")
+    if pub.size:
+        plo, phi = bootstrap_median_ci(pub, s_pub)
+        dlo, dhi = bootstrap_difference_ci(ours, s_ours, pub, s_pub)
+        row += (f"| {np.median(pub):.2f} [{plo:.2f}, {phi:.2f}] | {np.median(ours) - np.median(pub):+.2f} "
+                f"[{dlo:+.2f}, {dhi:+.2f}] |")
+    else:
+        row += "| — | — |"
+    return row
+
+
+def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    written = []
+    models = [m for m in ("unet", "ens2-exc") if m in native]
+    folds = [f for f in EXCITATORY_FOLDS if any(f in native[m] for m in models) or f in published]
+    series = [("published U-Net", published, "0.6")] + [(m, native[m], c) for m, c in
+                                                          zip(models, ("tab:blue", "tab:orange"), strict=False)]
+    fig, ax = plt.subplots(figsize=(max(8.0, 0.75 * len(folds)), 4.2))
+    width = 0.8 / len(series)
+    for k, (label, tables, colour) in enumerate(series):
+        data = [_finite(r.get("corr") for r in tables.get(f, [])) for f in folds]
+        pos = [i + (k - (len(series) - 1) / 2) * width for i in range(len(folds))]
+        keep = [(p, d) for p, d in zip(pos, data, strict=True) if d.size]
+        if keep:
+            bp = ax.boxplot([d for _, d in keep], positions=[p for p, _ in keep], widths=width * 0.9,
+                            patch_artist=True, showfliers=False, manage_ticks=False)
+            for box in bp["boxes"]:
+                box.set_facecolor(colour)
+            ax.plot([], [], "s", color=colour, label=label)
+    ax.set_xticks(range(len(folds)), folds, rotation=45)
+    ax.set_ylabel("correlation with true rate (%)")
+    ax.set_title("held-out datasets (leave-one-dataset-out)")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "lodo_boxplots.png", dpi=120)
+    plt.close(fig)
+    written.append("lodo_boxplots.png")
+
+    fig, ax = plt.subplots(figsize=(4.6, 4.4))
+    for m, colour in zip(models, ("tab:blue", "tab:orange"), strict=False):
+        pairs = [(_med(published.get(f)), _med(native[m][f])) for f in EXCITATORY_FOLDS if f in native[m]]
+        if pairs:
+            ax.scatter(*zip(*pairs, strict=True), color=colour, label=m, s=22)
+    ax.plot([20, 100], [20, 100], color="0.5", lw=0.8)
+    ax.set_xlabel("published U-Net, fold median corr (%)")
+    ax.set_ylabel("ours, fold median corr (%)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "lodo_ours_vs_published.png", dpi=120)
+    plt.close(fig)
+    written.append("lodo_ours_vs_published.png")
+
+    peers = [p for p in ("unet", *PEERS) if p in native]
+    peer_folds = sorted({f for p in PEERS if p in native for f in native[p]})
+    if peer_folds:
+        fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(peers)), 4.0))
+        data = [_pooled(native[p], peer_folds, "corr")[0] for p in peers]
+        ax.boxplot(data, showfliers=False)
+        ax.set_xticks(range(1, len(peers) + 1), peers)
+        ax.set_ylabel("correlation with true rate (%)")
+        ax.set_title(f"peers on {len(peer_folds)} folds ({', '.join(peer_folds)})", fontsize=9)
+        fig.tight_layout()
+        fig.savefig(out / "lodo_peers.png", dpi=120)
+        plt.close(fig)
+        written.append("lodo_peers.png")
+    return written
+
+
+def _condition_key(row: Mapping) -> str:
+    rate, nu = row.get("condition_frame_rate"), row.get("condition_noise")
+    if rate is None or not np.isfinite(float(rate)):
+        return "native"
+    return f"{float(rate):g}:{float(nu):g}"
+
+
+def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: Path | None = None) -> Path:
+    """Write ``folder/REPORT.md`` and its figures from the CSVs in ``folder``; returns the report's path."""
+    folder = Path(folder)
+    native, conditions = collect(folder)
+    pub_path = published_path or published_metrics_path()
+    published = _published_by_fold(read_published_metrics(pub_path)) if pub_path else {}
+    lines = ["# Leave-one-dataset-out report", "",
+             "Rebuilt from the per-neuron CSVs of this folder alone: `make lodo-report` "
+             "(`python benchmarks/lodo/report.py`). Correlation (%) of the inferred rate with the true "
+             "rate (60 Hz, Gaussian σ 25 ms) per held-out neuron; medians; 95 % intervals from a "
+             "bootstrap over neurons stratified by dataset (10,000 resamples, seed 0).",
+             "How each table was made is in `benchmarks/lodo/README.md`.", ""]
+    ex_models = [m for m in ("unet", "ens2-exc", "ens2-v1", "ens2-nm") if m in native]
+    lines += ["## Excitatory folds (the paper's table)", "",
+              "| held out | neurons | published U-Net | " + " | ".join(ex_models) + " | "
+              + " | ".join(f"ER50 {m}" for m in ex_models[:2]) + " | ER50 published |",
+              "| --- | ---: | ---: | " + " | ".join("---:" for _ in ex_models) + " | "
+              + " | ".join("---:" for _ in ex_models[:2]) + " | ---: |"]
+    for f in EXCITATORY_FOLDS:
+        n = len(published.get(f, [])) or max((len(native[m].get(f, [])) for m in ex_models), default=0)
+        lines.append(f"| {f} | {n} | {_fmt(_med(published.get(f)))} | "
+                     + " | ".join(_fmt(_med(native[m].get(f))) for m in ex_models) + " | "
+                     + " | ".join(_fmt(_med(native[m].get(f), 'er50')) for m in ex_models[:2])
+                     + f" | {_fmt(_med(published.get(f), 'er50'))} |")
+    lines += ["", "### Overall (pooled neurons of the folds each model has)", "",
+              f"Published overall over the 203 neurons of the 19 folds: corr {PUBLISHED_OVERALL['corr']} %, "
+              f"ER50 {PUBLISHED_OVERALL['er50']} %. The published column below is computed on the same folds "
+              "as the row's model.", ""]
+    for metric in ("corr", "er50"):
+        lines += [f"| {metric}: model | folds | neurons | ours median [95 % CI] | published median [95 % CI] "
+                  "| ours − published [95 % CI] |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [_overall_row(m, native[m], published, EXCITATORY_FOLDS, metric) for m in ex_models]
+        lines.append("")
+    peers = [p for p in PEERS if p in native]
+    if peers:
+        peer_folds = sorted({f for p in peers for f in native[p]})
+        cols = [m for m in ("unet", "ens2-exc", *peers) if m in native]
+        lines += ["## Peers", "",
+                  "Same held-out neurons, same targets. `cascade`: CASCADE's network and training re-implemented "
+                  "(recipe `cascade`, see `ens2zoo/architectures/cascade.py` for what differs from CASCADE); "
+                  "`oasis`: OASIS AR(2) ℓ1 (`ens2zoo/benchmark/oasis.py`), no training.", "",
+                  "| held out | " + " | ".join(cols) + " |", "| --- | " + " | ".join("---:" for _ in cols) + " |"]
+        for f in peer_folds:
+            lines.append(f"| {f} | " + " | ".join(_fmt(_med(native[m].get(f))) for m in cols) + " |")
+        full = [f for f in peer_folds if all(f in native[m] for m in cols)]
+        if full:
+            lines.append(f"| pooled ({len(full)} folds with every model) | " + " | ".join(
+                _fmt(float(np.median(_pooled(native[m], full, 'corr')[0]))) for m in cols) + " |")
+        lines.append("")
+    inh_models = [m for m in ("ens2-inh", "ens2-v1", "ens2-nm") if m in native
+                  and any(f in native[m] for f in INHIBITORY_FOLDS)]
+    if inh_models:
+        lines += ["## Inhibitory folds (DS22–DS27; no published figure exists)", "",
+                  "`ens2-v1`/`ens2-nm` here are trained on the other inhibitory datasets; `ens2-inh` routes "
+                  "between them by ν (threshold 1.5 %·Hz^-1/2).", "",
+                  "| held out | neurons | " + " | ".join(f"corr {m}" for m in inh_models) + " | "
+                  + " | ".join(f"ER50 {m}" for m in inh_models) + " |",
+                  "| --- | ---: | " + " | ".join("---:" for _ in inh_models * 2) + " |"]
+        for f in INHIBITORY_FOLDS:
+            n = max(len(native[m].get(f, [])) for m in inh_models)
+            lines.append(f"| {f} | {n} | " + " | ".join(_fmt(_med(native[m].get(f))) for m in inh_models) + " | "
+                         + " | ".join(_fmt(_med(native[m].get(f), "er50")) for m in inh_models) + " |")
+        for m in inh_models:
+            vals, strata = _pooled(native[m], INHIBITORY_FOLDS, "corr")
+            if vals.size:
+                lo, hi = bootstrap_median_ci(vals, strata)
+                lines.append(f"\n{m}: pooled over {len(set(strata))} folds, {vals.size} neurons: "
+                             f"median corr {np.median(vals):.2f} % [{lo:.2f}, {hi:.2f}]")
+        lines.append("")
+    cond_models = [m for m in ("ens2-v1", "ens2-nm", "ens2-exc", "cascade") if m in conditions]
+    if cond_models:
+        keys = ["30:2", "30:4", "30:8", "15:4", "7.5:4", "7.5:8"]
+        lines += ["## Recording conditions (excitatory folds; re-imaged at R Hz and ν, predicted at R)", "",
+                  "Pooled over the folds every listed model has (`<model>_lodo_DSxx_conditions.csv`).", ""]
+        common = [f for f in EXCITATORY_FOLDS if all(f in conditions[m] for m in cond_models)]
+        lines += [f"Folds: {', '.join(common) or 'none'}", "",
+                  "| condition | " + " | ".join(cond_models) + " |", "| --- | " + " | ".join("---:" for _ in cond_models)
+                  + " |"]
+        for k in keys:
+            lines.append(f"| {k} | " + " | ".join(_fmt(_med([r for f in common for r in conditions[m][f]
+                                                             if _condition_key(r) == k])) for m in cond_models) + " |")
+        lines.append("")
+    figures = _figures(native, published, folder)
+    lines += ["## Figures", ""] + [f"![{name}]({name})" for name in figures] + [""]
+    path = folder / "REPORT.md"
+    tmp = path.with_suffix(".md.tmp")
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,64 @@
+"""The LODO report: bootstrap intervals against exact cases, and the report from hand-made CSVs."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from ens2zoo.benchmark.evaluation import write_csv
+from ens2zoo.benchmark.report import bootstrap_difference_ci, bootstrap_median_ci, write_report
+
+
+def test_constant_values_give_a_point_interval():
+    assert bootstrap_median_ci([3.0] * 7, n_boot=200) == (3.0, 3.0)
+
+
+def test_interval_matches_the_exact_bootstrap_distribution():
+    # all 27 resamples of [1, 2, 3]: median 1 in 7, 2 in 13, 3 in 7 of them
+    medians = [np.median(s) for s in itertools.product([1.0, 2.0, 3.0], repeat=3)]
+    assert medians.count(1.0) == 7 and medians.count(3.0) == 7
+    lo, hi = bootstrap_median_ci([1.0, 2.0, 3.0], n_boot=4000, seed=1)
+    assert (lo, hi) == (1.0, 3.0)  # 7/27 = 26 % of the mass at each end: both tails reach them
+    lo, hi = bootstrap_median_ci([1.0, 2.0, 3.0], n_boot=4000, seed=1, level=0.4)  # 30th–70th percentiles
+    assert (lo, hi) == (2.0, 2.0)
+
+
+def test_strata_keep_their_sizes():
+    # every stratified resample of two constant strata is the data itself (sizes kept): a point interval
+    values = [1.0] * 3 + [10.0] * 4
+    strata = ["a"] * 3 + ["b"] * 4
+    assert bootstrap_median_ci(values, strata, n_boot=300) == (10.0, 10.0)
+    # unstratified, the mixture varies and so does the median
+    lo, hi = bootstrap_median_ci(values, n_boot=300)
+    assert lo == 1.0 and hi == 10.0
+
+
+def test_difference_interval_of_shifted_samples():
+    rng = np.random.default_rng(0)
+    a = rng.normal(0, 1, 60)
+    lo, hi = bootstrap_difference_ci(a + 5.0, ["x"] * 60, a, ["x"] * 60, n_boot=2000)
+    assert lo < 5.0 < hi and hi - lo < 2.0
+
+
+def test_nan_is_refused():
+    with pytest.raises(ValueError, match="finite"):
+        bootstrap_median_ci([1.0, float("nan")])
+
+
+def test_report_from_hand_made_csvs(tmp_path):
+    # two folds of the unet and the published table: medians and the difference by hand
+    write_csv(tmp_path / "unet_lodo_DS02.csv", [{"dataset": "DS02-x", "neuron": f"n{i}", "corr": c, "er50": 40.0}
+                                                for i, c in enumerate([60.0, 70.0, 80.0])])
+    write_csv(tmp_path / "unet_lodo_DS03.csv", [{"dataset": "DS03-x", "neuron": "m", "corr": 50.0, "er50": 30.0}])
+    published = tmp_path / "published.csv"
+    published.write_text("dset,neuron,corr,er50\n2.0,1.0,65.0,45\n2.0,2.0,75.0,45\n2.0,3.0,85.0,45\n"
+                         "3.0,1.0,55.0,35\n4.0,1.0,99.0,10\n")
+    path = write_report(tmp_path, published_path=published)
+    text = path.read_text()
+    assert "| DS02 | 3 | 75.0 | 70.0 |" in text and "| DS03 | 1 | 55.0 | 50.0 |" in text
+    # pooled over DS02+DS03 (DS04 is not one of unet's folds): ours median 65, published 70, −5
+    row = next(line for line in text.splitlines() if line.startswith("| unet | 2 | 4 |"))
+    assert "65.00" in row and "70.00" in row and "-5.00" in row
+    assert (tmp_path / "lodo_boxplots.png").stat().st_size > 0
