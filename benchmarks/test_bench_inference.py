@@ -69,6 +69,14 @@ def test_ens2zoo_exact(benchmark, model, trace, reference_output):
 
 
 @pytest.mark.benchmark(group="end-to-end: 1 neuron × 10 min at 30 Hz")
+def test_ens2zoo_exact_compiled(benchmark, model, trace, reference_output):
+    # compile=True: torch.compile'd network; the compile (~7 s, once per process) is paid in the
+    # warm-up round, as it is once per process in a long run (see ens2zoo.inference.compiled)
+    result = benchmark.pedantic(lambda: model.predict(trace, FRAME_RATE, compile=True), rounds=5, warmup_rounds=1)
+    _check_exact(result, reference_output)
+
+
+@pytest.mark.benchmark(group="end-to-end: 1 neuron × 10 min at 30 Hz")
 @pytest.mark.parametrize("stride", [4, 16])
 def test_ens2zoo_stride(benchmark, model, trace, reference_output, stride):
     result = benchmark.pedantic(lambda: model.predict(trace, FRAME_RATE, stride=stride), rounds=5, warmup_rounds=1)

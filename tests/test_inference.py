@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import ens2zoo
 from ens2zoo.architectures import UNet
 from ens2zoo.inference.windows import trace_rate, window_starts
 
@@ -55,3 +56,35 @@ def test_stride_is_close_to_exact_with_trained_weights(reference_dir):
 def test_window_starts_include_the_last_window():
     assert window_starts(10, 4).tolist() == [0, 4, 8, 9]
     assert window_starts(9, 4).tolist() == [0, 4, 8]
+
+
+def test_compiled_network_gives_the_eager_rates_and_spikes():
+    model = ens2zoo.load("ens2-exc-v1")
+    x = np.random.default_rng(4).normal(0, 0.05, (1, 1800)) + np.repeat(np.arange(60) % 7 == 0, 30) * 0.5
+    eager = model.predict(x, 30.0, compile=False)
+    compiled = model.predict(x, 30.0, compile=True)
+    rel = np.linalg.norm(compiled.rate - eager.rate) / np.linalg.norm(eager.rate)
+    assert rel < 1e-5
+    np.testing.assert_array_equal(compiled.spikes, eager.spikes)
+
+
+def test_a_failing_compiler_falls_back_to_the_eager_network(monkeypatch, caplog):
+    from ens2zoo.inference import compiled
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("no C++ compiler")
+
+    net = ens2zoo.create("unet", features=3).net
+    monkeypatch.setattr(compiled.torch, "compile", broken)
+    with caplog.at_level("WARNING", logger="ens2zoo.inference"):
+        assert compiled.compiled_windows(net, 8, 96, torch.device("cpu")) is net
+    assert "eager" in caplog.text
+
+
+def test_full_float32_turns_tf32_off_and_restores_it():
+    from ens2zoo.utils.devices import full_float32
+
+    before = torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32
+    with full_float32(torch.device("cuda")):  # flags only: needs no GPU
+        assert not torch.backends.cudnn.allow_tf32 and not torch.backends.cuda.matmul.allow_tf32
+    assert (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32) == before

@@ -25,8 +25,14 @@ import numpy as np
 from ens2zoo.benchmark.evaluation import read_csv
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
 
-__all__ = ["EXCITATORY_FOLDS", "INHIBITORY_FOLDS", "bootstrap_median_ci", "bootstrap_difference_ci",
-           "collect", "write_report"]
+__all__ = [
+    "EXCITATORY_FOLDS",
+    "INHIBITORY_FOLDS",
+    "bootstrap_difference_ci",
+    "bootstrap_median_ci",
+    "collect",
+    "write_report",
+]
 
 EXCITATORY_FOLDS = ("DS02", "DS03", "DS04", "DS05", "DS06", "DS07", "DS08", "DS09", "DS10", "DS11", "DS12",
                     "DS14", "DS15", "DS16", "DS17", "DS18", "DS19", "DS20", "DS21")
@@ -293,8 +299,8 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                   "Pooled over the folds every listed model has (`<model>_lodo_DSxx_conditions.csv`).", ""]
         common = [f for f in EXCITATORY_FOLDS if all(f in conditions[m] for m in cond_models)]
         lines += [f"Folds: {', '.join(common) or 'none'}", "",
-                  "| condition | " + " | ".join(cond_models) + " |", "| --- | " + " | ".join("---:" for _ in cond_models)
-                  + " |"]
+                  "| condition | " + " | ".join(cond_models) + " |",
+                  "| --- | " + " | ".join("---:" for _ in cond_models) + " |"]
         for k in keys:
             lines.append(f"| {k} | " + " | ".join(_fmt(_med([r for f in common for r in conditions[m][f]
                                                              if _condition_key(r) == k])) for m in cond_models) + " |")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import warnings
 import zipfile
 from pathlib import Path
@@ -27,6 +26,7 @@ from ens2zoo.data.neuron import Neuron
 from ens2zoo.data.recording import Recording
 from ens2zoo.defaults import SMOOTHING_SIGMA_S, WINDOW
 from ens2zoo.utils.atomic import atomic_path
+from ens2zoo.utils.files import cache_dir
 
 __all__ = ["FORMAT_VERSION", "cache_dir", "cache_path", "read_cached",
            "write_cached"]
@@ -37,16 +37,6 @@ log = logging.getLogger("ens2zoo.data")
 FORMAT_VERSION = 1
 _SUBDIR = "ground_truth"
 _warned_unwritable: set[str] = set()
-
-
-def cache_dir() -> Path:
-    """The user cache folder (not created): ``$ENS2ZOO_CACHE`` or ``~/.cache/ens2zoo``."""
-    env = os.environ.get("ENS2ZOO_CACHE")
-    if env:
-        return Path(env).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "ens2zoo"
 
 
 def _params_hash(sampling_rate: float) -> str:

@@ -1,4 +1,4 @@
-"""File helpers: content hashes, safetensors headers and output suffixes."""
+"""File helpers: the cache folder, content hashes, safetensors headers and output suffixes."""
 
 from __future__ import annotations
 
@@ -9,6 +9,17 @@ from pathlib import Path
 from typing import Any
 
 from ens2zoo.errors import InputError
+
+
+def cache_dir() -> Path:
+    """The user cache folder (not created): ``$ENS2ZOO_CACHE``, else ``$XDG_CACHE_HOME/ens2zoo``,
+    else ``~/.cache/ens2zoo``."""
+    env = os.environ.get("ENS2ZOO_CACHE")
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "ens2zoo"
 
 
 def sha256_file(path: str | os.PathLike) -> str:
