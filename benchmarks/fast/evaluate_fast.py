@@ -23,7 +23,7 @@ import torch
 
 import ens2zoo
 from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
-from ens2zoo.benchmark.evaluation import evaluate_model, write_csv
+from ens2zoo.benchmark.evaluation import evaluate_model, read_csv, write_csv
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.zoo.entries import Preprocessing
 from ens2zoo.zoo.factory import load_folder
@@ -40,6 +40,8 @@ def main() -> None:
     parser.add_argument("--stride", type=int, default=4, help="teacher stride under the conditions")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-conditions", action="store_true")
+    parser.add_argument("--reuse-teacher", action="store_true",
+                        help="read the teacher's CSVs where they exist instead of evaluating it again")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.zoo:
@@ -58,12 +60,19 @@ def main() -> None:
     summary = {}
     for name, model, stride in ((names[0], teacher, 1), (names[1], student, 1)):
         start = time.perf_counter()
-        native = evaluate_model(model, [dataset], stride=stride)
-        write_csv(OUT / f"{name}_{tag}.csv", native)
+        native_csv, cond_csv = OUT / f"{name}_{tag}.csv", OUT / f"{name}_{tag}_conditions.csv"
+        reuse = args.reuse_teacher and name == names[0] and native_csv.is_file() and cond_csv.is_file()
+        native = read_csv(native_csv) if reuse else evaluate_model(model, [dataset], stride=stride)
+        if not reuse:
+            write_csv(native_csv, native)
         result = {"native": float(np.nanmedian([float(r["corr"]) for r in native]))}
         if not args.no_conditions:
-            rows = evaluate_conditions(model, [dataset], CONDITIONS, stride=args.stride if name == names[0] else 1)
-            write_condition_csv(OUT / f"{name}_{tag}_conditions.csv", rows)
+            if reuse:
+                rows = read_csv(cond_csv)
+            else:
+                rows = evaluate_conditions(model, [dataset], CONDITIONS,
+                                           stride=args.stride if name == names[0] else 1)
+                write_condition_csv(cond_csv, rows)
             for r in rows:
                 label = f"{float(r['condition_frame_rate']):g}:{float(r['condition_noise']):g}"
                 result.setdefault(label, []).append(float(r["corr"]))
