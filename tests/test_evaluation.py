@@ -276,3 +276,26 @@ def test_cli_demo_writes_results_and_plot(tmp_path, capsys):
     with np.load(tmp_path / "demo" / "demo_result.npz") as z:
         assert z["rate"].shape == (5, 7200) and "true_event_times" in z.files
     assert (tmp_path / "demo" / "demo_plot.png").stat().st_size > 10_000
+
+
+def test_fold_weights_are_reused_only_with_the_same_recipe(tmp_path):
+    import torch
+
+    from ens2zoo.benchmark.lodo import check_recipe
+    from ens2zoo.errors import InputError
+    from ens2zoo.training.recipes import get_recipe
+    from ens2zoo.zoo.weights import write_safetensors
+
+    recipe = get_recipe("ens2-v1")
+    record = recipe.to_dict()
+    del record["config"]["optimizer"]  # weights written before the setting existed: its default applies
+    record["config"]["threads"] = 1  # threads change the speed, not the weights
+    path = tmp_path / "w.safetensors"
+    write_safetensors({"x": torch.zeros(1)}, path, {"recipe": record})
+    check_recipe(path, recipe)
+    with pytest.raises(InputError, match="ens2-nm"):
+        check_recipe(path, get_recipe("ens2-nm"))
+    record["config"]["optimizer"] = "adagrad"
+    write_safetensors({"x": torch.zeros(1)}, path, {"recipe": record})
+    with pytest.raises(InputError, match="not with recipe"):
+        check_recipe(path, recipe)
