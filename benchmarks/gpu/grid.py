@@ -2,13 +2,14 @@
 
     python3 benchmarks/gpu/grid.py --data /tmp/shared/ground_truth --out $OUT --deadline 480 --workers 14
 
-Runs the training/evaluation commands of the repository (``python3 -m ens2zoo benchmark``,
+Runs, for every fold whose weights are not yet committed under ``benchmarks/lodo/weights/``,
+the training/evaluation commands of the repository (``python3 -m ens2zoo benchmark``,
 ``benchmarks/lodo/family_fold.py``, ``python3 -m ens2zoo train``) as parallel processes sharing
 the GPU (``--device cuda --threads 1``), in priority order, each task once the tasks it needs
 are done:
 
 1. ``unet`` (the paper's table, one setting) on the 19 excitatory folds;
-2. ``ens2-v1`` and ``ens2-nm`` on the excitatory folds not yet done, with the recording conditions,
+2. ``ens2-v1`` and ``ens2-nm`` on the excitatory folds, with the recording conditions,
    then each fold's ``ens2-exc`` family;
 3. the same on the inhibitory folds DS22–DS27 (``ens2-inh`` families) and the zoo's
    ``ens2-inh-nm`` member on all inhibitory data;
@@ -61,24 +62,33 @@ def benchmark(recipe: str, fold: str, data: str, *, conditions: bool = False, in
     return argv
 
 
-def plan(data: str, done_exc_families: set[str]) -> list[Task]:
-    tasks = [Task(f"unet:{f}", benchmark("unet", f, data)) for f in EXCITATORY]
+def committed(name: str) -> bool:
+    """True if a fold's result is committed: ``weights/<name>.safetensors`` or a family folder."""
+    weights = LODO / "weights"
+    return (weights / f"{name}.safetensors").is_file() or (weights / name / "manifest.json").is_file()
+
+
+def plan(data: str) -> list[Task]:
+    """Every task whose result is not committed yet (``benchmarks/lodo/weights/``), in priority order."""
+    tasks = [Task(f"unet:{f}", benchmark("unet", f, data)) for f in EXCITATORY if not committed(f"unet_lodo_{f}")]
     for family, folds, inh in (("ens2-exc", EXCITATORY, False), ("ens2-inh", INHIBITORY, True)):
         for f in folds:
-            if f in done_exc_families and not inh:
+            if committed(f"{family}_lodo_{f}"):
                 continue
             for recipe in ("ens2-nm", "ens2-v1"):
                 tasks.append(Task(f"{recipe}:{f}", benchmark(recipe, f, data, conditions=True, inhibitory=inh)))
             tasks.append(Task(f"{family}:{f}", [sys.executable, "benchmarks/lodo/family_fold.py", f, "--data", data,
                                                 "--family", family, "--device", "cuda"],
                               needs=[f"ens2-nm:{f}", f"ens2-v1:{f}"]))
-        if inh:
+        if inh and not Path("zoo_weights/ens2-inh-nm.safetensors").is_file():
             tasks.append(Task("zoo:ens2-inh-nm", [
                 sys.executable, "-m", "ens2zoo", "train", "--recipe", "ens2-nm", "--data", data,
                 "--datasets", "DS2[2-7]*", "-o", "zoo_weights/ens2-inh-nm.safetensors", "--device", "cuda",
                 "--threads", "1", "--log-every", "500", "--resume", "--keep-checkpoint"]))
-    tasks += [Task(f"cascade:{f}", benchmark("cascade", f, data, conditions=True)) for f in PEER_FOLDS]
-    tasks += [Task(f"{r}:{f}", benchmark(r, f, data)) for r in ("mlp", "cnn", "lstm") for f in PEER_FOLDS]
+    tasks += [Task(f"cascade:{f}", benchmark("cascade", f, data, conditions=True)) for f in PEER_FOLDS
+              if not committed(f"cascade_lodo_{f}")]
+    tasks += [Task(f"{r}:{f}", benchmark(r, f, data)) for r in ("mlp", "cnn", "lstm") for f in PEER_FOLDS
+              if not committed(f"{r}_lodo_{f}")]
     return tasks
 
 
@@ -114,8 +124,7 @@ def main() -> None:
     start = time.monotonic()
     out, logs = Path(args.out), Path(args.logs)
     logs.mkdir(parents=True, exist_ok=True)
-    done_families = {p.name.rsplit("_", 1)[1] for p in (LODO / "weights").glob("ens2-exc_lodo_DS*")}
-    tasks = plan(args.data, done_families)
+    tasks = plan(args.data)
     for t in tasks:
         t.argv = [args.device if a == "cuda" else a for a in t.argv]
     if args.only:
