@@ -223,6 +223,22 @@ def _condition_key(row: Mapping) -> str:
     return f"{float(rate):g}:{float(nu):g}"
 
 
+def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[str], title: str) -> list[str]:
+    """Median correlation per condition, pooled over the ``folds`` every one of ``models`` has."""
+    have = [m for m in models if m in conditions and any(f in conditions[m] for f in folds)]
+    common = [f for f in folds if have and all(f in conditions[m] for m in have)]
+    if not common:
+        return []
+    lines = [f"## {title} (re-imaged at R Hz and ν, predicted at R)", "",
+             f"Pooled over the folds every listed model has (`<model>_lodo_DSxx_conditions.csv`): "
+             f"{', '.join(common)}.", "",
+             "| condition | " + " | ".join(have) + " |", "| --- | " + " | ".join("---:" for _ in have) + " |"]
+    for k in ("30:2", "30:4", "30:8", "15:4", "7.5:4", "7.5:8"):
+        rows = {m: [r for f in common for r in conditions[m][f] if _condition_key(r) == k] for m in have}
+        lines.append(f"| {k} | " + " | ".join(_fmt(_med(rows[m])) for m in have) + " |")
+    return [*lines, ""]
+
+
 def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: Path | None = None) -> Path:
     """Write ``folder/REPORT.md`` and its figures from the CSVs in ``folder``; returns the report's path."""
     folder = Path(folder)
@@ -292,19 +308,10 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                 lines.append(f"\n{m}: pooled over {len(set(strata))} folds, {vals.size} neurons: "
                              f"median corr {np.median(vals):.2f} % [{lo:.2f}, {hi:.2f}]")
         lines.append("")
-    cond_models = [m for m in ("ens2-v1", "ens2-nm", "ens2-exc", "cascade") if m in conditions]
-    if cond_models:
-        keys = ["30:2", "30:4", "30:8", "15:4", "7.5:4", "7.5:8"]
-        lines += ["## Recording conditions (excitatory folds; re-imaged at R Hz and ν, predicted at R)", "",
-                  "Pooled over the folds every listed model has (`<model>_lodo_DSxx_conditions.csv`).", ""]
-        common = [f for f in EXCITATORY_FOLDS if all(f in conditions[m] for m in cond_models)]
-        lines += [f"Folds: {', '.join(common) or 'none'}", "",
-                  "| condition | " + " | ".join(cond_models) + " |",
-                  "| --- | " + " | ".join("---:" for _ in cond_models) + " |"]
-        for k in keys:
-            lines.append(f"| {k} | " + " | ".join(_fmt(_med([r for f in common for r in conditions[m][f]
-                                                             if _condition_key(r) == k])) for m in cond_models) + " |")
-        lines.append("")
+    lines += _condition_table(conditions, ("ens2-v1", "ens2-nm", "ens2-exc", "cascade"), EXCITATORY_FOLDS,
+                              "Recording conditions, excitatory folds")
+    lines += _condition_table(conditions, ("ens2-v1", "ens2-nm", "ens2-inh"), INHIBITORY_FOLDS,
+                              "Recording conditions, inhibitory folds")
     figures = _figures(native, published, folder)
     lines += ["## Figures", ""] + [f"![{name}]({name})" for name in figures] + [""]
     path = folder / "REPORT.md"
