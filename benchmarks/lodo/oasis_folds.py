@@ -1,6 +1,7 @@
 """OASIS as a peer of the LODO table: ``benchmarks/lodo/oasis_lodo_DSxx.csv`` (native rows).
 
-    .venv/bin/python benchmarks/lodo/oasis_folds.py DS03,DS04,DS06,DS09,DS15,DS17,DS19,DS21 --data ../shared/ground_truth
+    .venv/bin/python benchmarks/lodo/oasis_folds.py DS03,DS04,DS06,DS09,DS15,DS17,DS19,DS21 \
+        --data ../shared/ground_truth
 
 OASIS (:class:`ens2zoo.benchmark.oasis.OASIS`: AR(2), ℓ1, parameters estimated per trace) trains
 on nothing, so its "fold" is just the held-out dataset, scored with the protocol of the table
