@@ -218,7 +218,7 @@ class SpikeModel:
         modes = [net.training for net in nets]
         rate = np.empty((n, length), dtype=np.float32)
         if compile is None:
-            compile = dev.type == "cpu" and self.readout != "whole-trace" and total >= COMPILE_MIN_WINDOWS
+            compile = dev.type == "cpu" and total >= COMPILE_MIN_WINDOWS
         try:
             for net in nets:
                 net.to(dev).eval()
