@@ -14,7 +14,6 @@ way, independently.
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ens2zoo.benchmark.evaluation import read_csv
+from ens2zoo.benchmark.evaluation import nan_median, read_csv
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
 
 __all__ = [
@@ -116,8 +115,7 @@ def _published_by_fold(rows: Sequence[Mapping]) -> dict[str, list[dict]]:
 
 
 def _med(rows: Sequence[Mapping] | None, metric: str = "corr") -> float:
-    vals = _finite(r.get(metric) for r in rows) if rows else np.array([])
-    return float(np.median(vals)) if vals.size else math.nan
+    return nan_median(r.get(metric) for r in rows or ())
 
 
 def _fmt(x: float, spec: str = ".1f") -> str:
