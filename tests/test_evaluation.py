@@ -16,6 +16,7 @@ import ens2zoo
 from ens2zoo.benchmark.evaluation import (
     COLUMNS,
     evaluate_model,
+    format_value,
     neuron_prediction,
     summarize,
     write_csv,
@@ -121,6 +122,11 @@ def test_summarize_gives_medians(ds03_rows):
     for col in METRICS:
         assert summary[0][col] == pytest.approx(np.median([r[col] for r in ds03_rows]))
         assert summary[1][col] == pytest.approx(extra[col])
+
+
+def test_format_value_marks_missing_figures():
+    assert format_value(66.04) == "66.0" and format_value(3, "d") == "3" and format_value(0.645, ".2f") == "0.65"
+    assert format_value(None) == format_value(float("nan")) == format_value(np.float64("inf")) == "—"
 
 
 class _Exploding(Mapping):

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Trains the zoo's weights (run from the repository root; logs in runs/).
 #   benchmarks/zoo/train_zoo.sh ens2-exc-v1 ens2-exc-nm ens2-exc ...
-# ens2-exc is the family of ens2-exc-v1 (ν < 1.5) and ens2-exc-nm (ν ≥ 1.5): train both first.
+# ens2-exc is the family of ens2-exc-v1 (ν < 1.5) and ens2-exc-nm (ν ≥ 1.5): train both first and
+# set their records' trained_frame_rates/trained_noise_levels (the family copies them); ens2-inh likewise.
 set -euo pipefail
 GT=${ENS2ZOO_SHARED:-../shared}/ground_truth
 mkdir -p runs
@@ -11,17 +12,19 @@ train() {  # name datasets [training options: a recipe, or an architecture with 
   .venv/bin/ens2zoo train --data "$GT" --datasets "$ds" -o "zoo_weights/$name.safetensors" --zoo-name "$name" \
     --threads "${THREADS:-2}" --resume "$@" > "runs/train_$name.log" 2>&1
 }
-family() {  # name low-member high-member
+family() {  # name low-member high-member: the members' trained ranges are read from their records
   .venv/bin/python - "$@" <<'PY'
 import sys
 from pathlib import Path
-from ens2zoo.zoo.manifest import write_family
+from ens2zoo.zoo.manifest import read_records, write_family
 name, low, high = sys.argv[1:4]
 z = Path("zoo_weights")
+records = {r["name"]: r for r in read_records(z)}
+ranges = {m: {k: records[m][k] for k in ("trained_frame_rates", "trained_noise_levels") if k in records[m]}
+          for m in (low, high)}
 write_family(z, name, [
-    {"name": low, "weights": z / f"{low}.safetensors", "noise_range": [None, 1.5]},
-    {"name": high, "weights": z / f"{high}.safetensors", "noise_range": [1.5, None],
-     "trained_noise_levels": [0.21, 9.0], "trained_frame_rates": [7.5, 500.0]},
+    {"name": low, "weights": z / f"{low}.safetensors", "noise_range": [None, 1.5], **ranges[low]},
+    {"name": high, "weights": z / f"{high}.safetensors", "noise_range": [1.5, None], **ranges[high]},
 ], description=f"ENS² U-Net family routed by ν: ν < 1.5 → {low}, ν ≥ 1.5 → {high}")
 PY
 }

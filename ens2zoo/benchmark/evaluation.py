@@ -225,6 +225,13 @@ def nan_median(values: Iterable[float | None]) -> float:
     return float(np.median(vals)) if vals.size else float("nan")
 
 
+def format_value(value: float | int | None, spec: str = ".1f") -> str:
+    """``value`` formatted with ``spec`` for a table; "—" for None and NaN (a missing figure)."""
+    if value is None or (isinstance(value, float) and not np.isfinite(value)):
+        return "—"
+    return format(value, spec)
+
+
 def summarize(rows: Sequence[Mapping]) -> list[dict]:
     """Per-dataset medians (NaN values ignored) of the metric columns, in order of appearance.
 

@@ -25,8 +25,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from ens2zoo.benchmark.conditions import (
     Condition,
     evaluate_conditions,
@@ -34,7 +32,7 @@ from ens2zoo.benchmark.conditions import (
     row_condition,
     write_condition_csv,
 )
-from ens2zoo.benchmark.evaluation import evaluate_model, nan_median, read_csv, write_csv
+from ens2zoo.benchmark.evaluation import evaluate_model, format_value, nan_median, read_csv, write_csv
 from ens2zoo.benchmark.published import (
     SUMMARY_METRICS,
     dataset_number,
@@ -77,22 +75,16 @@ def check_recipe(weights: Path, recipe: Recipe) -> None:
                          "move it away (or delete it) to retrain, or choose its recipe")
 
 
-def _fmt(value, spec: str) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "—"
-    return format(value, spec)
-
-
 def summary_table(rows: Sequence[dict]) -> str:
     """The benchmark summary as an aligned text table."""
     header = (f"{'dataset':<10} {'n':>3} {'corr %':>7} {'pub':>7} {'er50 %':>7} {'pub':>7} "
               f"{'vpd':>6} {'pub':>6} {'pub n':>5}")
     lines = [header]
     for r in rows:
-        lines.append(f"{r['dataset']!s:<10} {_fmt(r['neurons'], 'd'):>3} {_fmt(r['corr'], '.1f'):>7} "
-                     f"{_fmt(r['published_corr'], '.1f'):>7} {_fmt(r['er50'], '.1f'):>7} "
-                     f"{_fmt(r['published_er50'], '.1f'):>7} {_fmt(r['vpd'], '.2f'):>6} "
-                     f"{_fmt(r['published_vpd'], '.2f'):>6} {_fmt(r['published_neurons'], 'd'):>5}")
+        lines.append(f"{r['dataset']!s:<10} {format_value(r['neurons'], 'd'):>3} {format_value(r['corr'], '.1f'):>7} "
+                     f"{format_value(r['published_corr'], '.1f'):>7} {format_value(r['er50'], '.1f'):>7} "
+                     f"{format_value(r['published_er50'], '.1f'):>7} {format_value(r['vpd'], '.2f'):>6} "
+                     f"{format_value(r['published_vpd'], '.2f'):>6} {format_value(r['published_neurons'], 'd'):>5}")
     return "\n".join(lines)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ens2zoo.benchmark.evaluation import nan_median, read_csv
+from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
 
 __all__ = [
@@ -116,10 +116,6 @@ def _published_by_fold(rows: Sequence[Mapping]) -> dict[str, list[dict]]:
 
 def _med(rows: Sequence[Mapping] | None, metric: str = "corr") -> float:
     return nan_median(r.get(metric) for r in rows or ())
-
-
-def _fmt(x: float, spec: str = ".1f") -> str:
-    return "—" if x is None or not np.isfinite(x) else format(x, spec)
 
 
 def _pooled(tables: Mapping[str, list[dict]], folds: Sequence[str], metric: str) -> tuple[np.ndarray, list[str]]:
@@ -233,7 +229,7 @@ def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[
              "| condition | " + " | ".join(have) + " |", "| --- | " + " | ".join("---:" for _ in have) + " |"]
     for k in ("30:2", "30:4", "30:8", "15:4", "7.5:4", "7.5:8"):
         rows = {m: [r for f in common for r in conditions[m][f] if _condition_key(r) == k] for m in have}
-        lines.append(f"| {k} | " + " | ".join(_fmt(_med(rows[m])) for m in have) + " |")
+        lines.append(f"| {k} | " + " | ".join(format_value(_med(rows[m])) for m in have) + " |")
     return [*lines, ""]
 
 
@@ -257,10 +253,10 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
               + " | ".join("---:" for _ in ex_models[:2]) + " | ---: |"]
     for f in EXCITATORY_FOLDS:
         n = len(published.get(f, [])) or max((len(native[m].get(f, [])) for m in ex_models), default=0)
-        lines.append(f"| {f} | {n} | {_fmt(_med(published.get(f)))} | "
-                     + " | ".join(_fmt(_med(native[m].get(f))) for m in ex_models) + " | "
-                     + " | ".join(_fmt(_med(native[m].get(f), 'er50')) for m in ex_models[:2])
-                     + f" | {_fmt(_med(published.get(f), 'er50'))} |")
+        lines.append(f"| {f} | {n} | {format_value(_med(published.get(f)))} | "
+                     + " | ".join(format_value(_med(native[m].get(f))) for m in ex_models) + " | "
+                     + " | ".join(format_value(_med(native[m].get(f), 'er50')) for m in ex_models[:2])
+                     + f" | {format_value(_med(published.get(f), 'er50'))} |")
     lines += ["", "### Overall (pooled neurons of the folds each model has)", "",
               f"Published overall over the 203 neurons of the 19 folds: corr {PUBLISHED_OVERALL['corr']} %, "
               f"ER50 {PUBLISHED_OVERALL['er50']} %. The published column below is computed on the same folds "
@@ -280,11 +276,11 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                   "`oasis`: OASIS AR(2) ℓ1 (`ens2zoo/benchmark/oasis.py`), no training.", "",
                   "| held out | " + " | ".join(cols) + " |", "| --- | " + " | ".join("---:" for _ in cols) + " |"]
         for f in peer_folds:
-            lines.append(f"| {f} | " + " | ".join(_fmt(_med(native[m].get(f))) for m in cols) + " |")
+            lines.append(f"| {f} | " + " | ".join(format_value(_med(native[m].get(f))) for m in cols) + " |")
         full = [f for f in peer_folds if all(f in native[m] for m in cols)]
         if full:
             lines.append(f"| pooled ({len(full)} folds with every model) | " + " | ".join(
-                _fmt(float(np.median(_pooled(native[m], full, 'corr')[0]))) for m in cols) + " |")
+                format_value(float(np.median(_pooled(native[m], full, 'corr')[0]))) for m in cols) + " |")
         lines.append("")
     inh_models = [m for m in ("ens2-inh", "ens2-v1", "ens2-nm") if m in native
                   and any(f in native[m] for f in INHIBITORY_FOLDS)]
@@ -297,8 +293,9 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                   "| --- | ---: | " + " | ".join("---:" for _ in inh_models * 2) + " |"]
         for f in INHIBITORY_FOLDS:
             n = max(len(native[m].get(f, [])) for m in inh_models)
-            lines.append(f"| {f} | {n} | " + " | ".join(_fmt(_med(native[m].get(f))) for m in inh_models) + " | "
-                         + " | ".join(_fmt(_med(native[m].get(f), "er50")) for m in inh_models) + " |")
+            lines.append(f"| {f} | {n} | "
+                         + " | ".join(format_value(_med(native[m].get(f))) for m in inh_models) + " | "
+                         + " | ".join(format_value(_med(native[m].get(f), "er50")) for m in inh_models) + " |")
         for m in inh_models:
             vals, strata = _pooled(native[m], INHIBITORY_FOLDS, "corr")
             if vals.size:
