@@ -32,13 +32,7 @@ from shared_data import DS03_FILES, DS05_FILES
 METRICS = ("corr", "vrd", "vpd", "er50", "error", "bias")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """One torch thread: on a shared CPU, multi-threaded small convolutions crawl."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -128,8 +128,7 @@ class _Teacher:
         return SimpleNamespace(rate=np.convolve(d, np.ones(5) / 5, mode="same")[None, :].astype(np.float32))
 
 
-def test_tiny_distillation_reduces_the_loss_and_is_deterministic(tmp_path):
-    torch.set_num_threads(1)
+def test_tiny_distillation_reduces_the_loss_and_is_deterministic(tmp_path, one_torch_thread):
     neurons = [_neuron(0), _neuron(1)]
     items = unlabelled_set(neurons, hours_original=0.01, hours_reimaged=0.01, seed=0)
     assert any(it.reimaged for it in items) and any(not it.reimaged for it in items)

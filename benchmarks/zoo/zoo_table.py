@@ -1,24 +1,59 @@
-"""Markdown table of the zoo's models from zoo_weights/manifest.json.
+"""Markdown table of the zoo's models from zoo_weights/manifest.json (one row per network: a
+family's members get a row each; held-out median correlation from the record's metrics).
 
     .venv/bin/python benchmarks/zoo/zoo_table.py
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ens2zoo.zoo.manifest import read_records
+
+WINDOWS_PER_HOUR = 60 * 3600  # training windows are 60 Hz samples
+
+
+def _hours(t: Mapping[str, Any]) -> float:
+    """Hours of 60 Hz training windows (re-imaged copies included)."""
+    return t["hours"] if t.get("hours") else t["windows"] / WINDOWS_PER_HOUR
+
+
+def _training(t: Mapping[str, Any]) -> str:
+    """iterations (best) | minutes | s per iteration, of a fit or of a distillation plus fine-tuning."""
+    best = t["best_iteration"] if "best_iteration" in t else t["distill"]["best_iteration"]
+    per_it = t.get("seconds_per_iteration", t["seconds"] / t["iterations"])
+    return f"{t['iterations']} ({best}) | {t['seconds'] / 60:.1f} min | {per_it:.3f}"
+
+
+def _held_out(metrics: Mapping[str, Any]) -> str:
+    """``key: corr %`` of every measured figure (pooled median over its neurons)."""
+    return "; ".join(f"{key}: {m['all']['corr']:.1f} ({m['all']['neurons']})" for key, m in metrics.items()) or "—"
+
+
+def rows(records: list[dict[str, Any]]) -> list[str]:
+    out = []
+    for r in records:
+        networks = ([(f"{r['name']} → {m['name']} (ν {_band(m['noise_range'])})", m["sha256"],
+                      r["provenance"]["members"][m["name"]]["training"]) for m in r["members"]]
+                    if r.get("members") else [(r["name"], r["sha256"], r["provenance"]["training"])])
+        for i, (name, sha, t) in enumerate(networks):
+            data = f"{len(r['training_data'])} datasets, {_hours(t):.1f} h"
+            metrics = _held_out(r.get("metrics", {})) if i == 0 else "″"
+            out.append(f"| {name} | {r['architecture']} | {data} | {_training(t)} | `{sha[:12]}…` | {metrics} |")
+    return out
+
+
+def _band(noise_range: list[float | None]) -> str:
+    low, high = noise_range
+    return f"< {high:g}" if low is None else f"≥ {low:g}" if high is None else f"{low:g}–{high:g}"
 
 
 def main() -> None:
-    print("| name | architecture | training data | iterations (best) | training time | s/iteration | sha256 |")
-    print("| --- | --- | --- | ---: | ---: | ---: | --- |")
-    for r in read_records():
-        t = r.get("provenance", {}).get("training")
-        if not t:
-            print(f"| {r['name']} | {r['architecture']} | not trained yet | | | | |")
-            continue
-        data = f"{len(r['training_data'])} datasets, {t['hours']:.1f} h"
-        print(f"| {r['name']} | {r['architecture']} | {data} | {t['iterations']} ({t['best_iteration']}) | "
-              f"{t['seconds'] / 60:.1f} min | {t['seconds_per_iteration']:.3f} | `{r['sha256'][:12]}…` |")
+    print("| name | architecture | training data (60 Hz h) | iterations (best) | training time | s/iteration "
+          "| sha256 | measured median corr % (neurons), by metrics key |")
+    print("| --- | --- | --- | ---: | ---: | ---: | --- | --- |")
+    print("\n".join(rows(read_records())))
 
 
 if __name__ == "__main__":
