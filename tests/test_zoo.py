@@ -15,9 +15,14 @@ SHIPPED = [e.name for e in read_manifest(zoo_dir())]
 
 
 def test_zoo_lists_the_paper_models():
-    assert {"ens2-exc", "ens2-exc-v1", "ens2-inh", "mlp-exc", "cnn-exc", "lstm-exc"} <= set(SHIPPED)
-    family = ens2zoo.get_model_entry("ens2-exc")
-    assert [m.name for m in family.members] == ["ens2-exc-v1", "ens2-exc-nm"]
+    assert {"ens2-exc", "ens2-exc-v1", "ens2-inh", "ens2-inh-v1", "mlp-exc", "cnn-exc", "lstm-exc"} <= set(SHIPPED)
+    for cells in ("exc", "inh"):
+        family = ens2zoo.get_model_entry(f"ens2-{cells}")
+        assert [m.name for m in family.members] == [f"ens2-{cells}-v1", f"ens2-{cells}-nm"]
+        assert [m.recipe for m in family.members] == ["ens2-v1", "ens2-nm"]
+        assert [m.noise_range for m in family.members] == [(None, 1.5), (1.5, None)]
+        v1, nm = family.members  # the noise-matched member was trained on ν up to 9 and at 7.5 Hz
+        assert nm.trained_noise_levels[1] == 9.0 > v1.trained_noise_levels[1] and nm.trained_frame_rates[0] == 7.5
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +34,7 @@ def recording():
 def test_shipped_model_loads_and_predicts(name, recording):
     entry = ens2zoo.get_model_entry(name)
     assert entry.status == "available" and entry.training_data
+    assert any("all" in m for m in entry.metrics.values()), f"{name}: no measured figure in its manifest record"
     for sha, prov in ([(m.sha256, entry.provenance["members"][m.name]) for m in entry.members] or
                       [(entry.sha256, entry.provenance)]):
         assert len(sha) == 64 and prov["training"]["iterations"] > 0

@@ -6,6 +6,13 @@ Each CSV is a per-neuron table written by ``ens2zoo evaluate`` or
 ``ens2zoo benchmark``; the per-dataset medians (corr and er50 in %, vpd, vrd,
 error, bias, number of neurons) and the pooled median over all neurons are
 stored under ``metrics[KEY]`` of zoo record NAME, with the CSV paths as source.
+Condition tables (``..._conditions.csv``: one row per neuron and recording condition) are
+summarised per condition instead (``per_condition``: pooled medians over all their neurons).
+
+Keys in the zoo: ``held_out_DSxx`` (the zoo's weights on a dataset they never saw),
+``lodo_recipe`` (the model's recipe trained per LODO fold, each fold scored on the dataset
+it held out), ``lodo_architecture`` (the architecture per fold, settings of
+``benchmarks/RESULTS.md`` section 5), ``training_data_not_held_out`` (not held out).
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ens2zoo.benchmark.conditions import row_condition
 from ens2zoo.benchmark.evaluation import read_csv, summarize
 from ens2zoo.metrics import COLUMNS
 from ens2zoo.zoo.manifest import upsert_record
@@ -27,6 +35,14 @@ def main(argv: list[str]) -> None:
         raise SystemExit(__doc__)
     name, key, paths = argv[0], argv[1], [Path(p) for p in argv[2:]]
     rows = [r for p in paths for r in read_csv(p)]
+    if rows and "condition_frame_rate" in rows[0]:
+        per_condition = summarize([{**r, "dataset": row_condition(r).label} for r in rows])
+        record = {"per_condition": [_rounded({"condition": c.pop("dataset"), **c}) for c in per_condition],
+                  "columns": list(COLUMNS), "source": [str(p) for p in paths]}
+        upsert_record(name, metrics={key: record})
+        print(f"{name}: metrics[{key!r}] = " + ", ".join(f"{c['condition']} {c['corr']:.1f}"
+                                                         for c in record["per_condition"]))
+        return
     pooled = summarize([{**r, "dataset": "all"} for r in rows])[0]
     record = {"per_dataset": [_rounded(s) for s in summarize(rows)], "all": _rounded(pooled),
               "columns": list(COLUMNS), "source": [str(p) for p in paths]}

@@ -12,20 +12,27 @@ train() {  # name datasets [training options: a recipe, or an architecture with 
   .venv/bin/ens2zoo train --data "$GT" --datasets "$ds" -o "zoo_weights/$name.safetensors" --zoo-name "$name" \
     --threads "${THREADS:-2}" --resume "$@" > "runs/train_$name.log" 2>&1
 }
-family() {  # name low-member high-member: the members' trained ranges are read from their records
+family() {  # name low-member high-member: recipes, trained ranges and metrics kept from the records
   .venv/bin/python - "$@" <<'PY'
 import sys
 from pathlib import Path
-from ens2zoo.zoo.manifest import read_records, write_family
+from ens2zoo.zoo.manifest import read_records, write_family, write_records
 name, low, high = sys.argv[1:4]
 z = Path("zoo_weights")
 records = {r["name"]: r for r in read_records(z)}
-ranges = {m: {k: records[m][k] for k in ("trained_frame_rates", "trained_noise_levels") if k in records[m]}
-          for m in (low, high)}
+# a member's recipe and trained ranges: from its own record, else from the family's record
+known = {**{m["name"]: m for m in records.get(name, {}).get("members", [])}, **records}
+kept = {m: {k: known[m][k] for k in ("recipe", "trained_frame_rates", "trained_noise_levels") if known[m].get(k)}
+        for m in (low, high) if m in known}
+cells = "excitatory neurons (DS02–DS21)" if name.endswith("-exc") else "inhibitory neurons (DS22–DS27)"
 write_family(z, name, [
-    {"name": low, "weights": z / f"{low}.safetensors", "noise_range": [None, 1.5], **ranges[low]},
-    {"name": high, "weights": z / f"{high}.safetensors", "noise_range": [1.5, None], **ranges[high]},
-], description=f"ENS² U-Net family routed by ν: ν < 1.5 → {low}, ν ≥ 1.5 → {high}")
+    {"name": low, "weights": z / f"{low}.safetensors", "noise_range": [None, 1.5], **kept.get(low, {})},
+    {"name": high, "weights": z / f"{high}.safetensors", "noise_range": [1.5, None], **kept.get(high, {})},
+], description=f"ENS² U-Net family, {cells}, routed by each neuron's noise level ν: ν < 1.5 → {low} "
+               f"(recordings as they are), ν ≥ 1.5 → {high} (also trained on copies re-imaged at 7.5–30 Hz, ν 1–9)",
+   metrics=records.get(name, {}).get("metrics"))
+# the noise-matched member is served through its family only (not listed on its own)
+write_records([r for r in read_records(z) if r["name"] != high])
 PY
 }
 EXC='DS0[2-9]*,DS1*,DS2[01]*'

@@ -27,8 +27,9 @@ def _training(t: Mapping[str, Any]) -> str:
 
 
 def _held_out(metrics: Mapping[str, Any]) -> str:
-    """``key: corr %`` of every measured figure (pooled median over its neurons)."""
-    return "; ".join(f"{key}: {m['all']['corr']:.1f} ({m['all']['neurons']})" for key, m in metrics.items()) or "—"
+    """``key: corr %`` of every pooled figure (median over its neurons; per-condition figures left out)."""
+    return "; ".join(f"{key}: {m['all']['corr']:.1f} ({m['all']['neurons']})"
+                     for key, m in metrics.items() if "all" in m) or "—"
 
 
 def rows(records: list[dict[str, Any]]) -> list[str]:

@@ -139,7 +139,8 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
         name: the family's name.
         members: one dict per member with ``name``, ``weights`` (a file written by
             ``SpikeModel.save``), ``noise_range`` ([low, high) ν it serves, %·Hz^-1/2, ``None`` = open)
-            and optionally ``trained_frame_rates``/``trained_noise_levels``.  All members must share
+            and optionally ``trained_frame_rates``/``trained_noise_levels`` and ``recipe`` (for
+            weights that predate recipes; otherwise read from the weights).  All members must share
             the architecture, hyper-parameters and preprocessing.
         flat_guard: silence flat input stretches (see ``ens2zoo.inference.silence``); on for the zoo.
 
@@ -172,7 +173,7 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
         "preprocessing": {**first["preprocessing"], "flat_guard": flat_guard}, "description": description,
         "training_data": sorted({d for _, rec in described for d in rec["training_data"]}),
         "members": [{"name": m["name"], "weights": rec["weights"], "sha256": rec["sha256"],
-                     "noise_range": list(m["noise_range"]), "recipe": rec.get("recipe"),
+                     "noise_range": list(m["noise_range"]), "recipe": rec.get("recipe") or m.get("recipe"),
                      **{k: list(m[k]) for k in ("trained_frame_rates", "trained_noise_levels") if m.get(k)}}
                     for m, rec in described],
         "provenance": {"members": {m["name"]: rec["provenance"] for m, rec in described}},
