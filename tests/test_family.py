@@ -28,7 +28,8 @@ def family(tmp_path_factory):
         files.append(path)
     write_family(folder / "fam", "toy", [
         {"name": "quiet", "weights": files[0], "noise_range": [None, 2.0]},
-        {"name": "noisy", "weights": files[1], "noise_range": [2.0, None], "trained_noise_levels": [1, 9]},
+        {"name": "noisy", "weights": files[1], "noise_range": [2.0, None], "trained_noise_levels": [1, 9],
+         "recipe": "ens2-nm"},  # weights saved without a recipe: the member's record names it
     ], description="two random U-Nets")
     return folder, files
 
@@ -66,6 +67,7 @@ def test_family_manifest_records_members_and_hashes(family):
     assert [m["name"] for m in record["members"]] == ["quiet", "noisy"]
     assert all(len(m["sha256"]) == 64 for m in record["members"])
     assert record["members"][1]["trained_noise_levels"] == [1, 9]
+    assert [m["recipe"] for m in record["members"]] == [None, "ens2-nm"]
     assert record["preprocessing"]["flat_guard"] is True
     bad = {**record, "members": [{**record["members"][0], "sha256": ""}]}
     with pytest.raises(RegistryError, match="needs name, weights and sha256"):
