@@ -201,8 +201,10 @@ class ModelSpec:
         return (self.name, self.arch, self.weights, json.dumps(self.hparams, default=str), self.device)
 
     def load(self) -> SpikeModel:
-        from ens2zoo.zoo.factory import create, load
+        from ens2zoo.zoo.factory import create, load, load_folder
 
+        if self.weights is not None and os.path.isdir(self.weights):  # a family folder (write_family)
+            return load_folder(self.weights, device=self.device)
         if self.weights is not None:
             return create(self.arch or "unet", weights=self.weights, device=self.device, **dict(self.hparams))
         return load(self.name, device=self.device)

@@ -96,3 +96,15 @@ def test_cli_evaluate_and_predict_take_a_family_folder(family, tmp_path, capsys)
                  "--stride", "8", "-o", str(tmp_path / "out.npz")]) == 0
     with np.load(tmp_path / "out.npz") as z:
         assert list(z["member"]) == ["quiet", "noisy"] and z["noise_level"].shape == (2,)
+
+
+def test_cluster_workers_load_a_family_folder(family):
+    """``--weights FOLDER --scheduler …``: each worker loads the folder's family, routing included."""
+    from ens2zoo.cluster import ModelSpec
+
+    folder, _ = family
+    model = ModelSpec.of(weights=folder / "fam").load()
+    result = model.predict(_traces(), 30.0, stride=8, spikes=False)
+    assert list(result.member) == ["quiet", "noisy"]
+    np.testing.assert_array_equal(result.rate, load_folder(folder / "fam").predict(_traces(), 30.0, stride=8,
+                                                                                    spikes=False).rate)

@@ -24,6 +24,7 @@ import torch
 import ens2zoo
 from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
 from ens2zoo.benchmark.evaluation import evaluate_model, read_csv, write_csv
+from ens2zoo.cli.options import weights_description
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.zoo.entries import Preprocessing
 from ens2zoo.zoo.factory import load_folder
@@ -39,22 +40,27 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/ground_truth")
     parser.add_argument("--stride", type=int, default=4, help="teacher stride under the conditions")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--student", help="a fold's student weights (default: weights/ens2-exc-fast_lodo_DSxx."
+                                          "safetensors); its CSVs are named after it (<name>_lodo_DSxx.csv)")
     parser.add_argument("--no-conditions", action="store_true")
     parser.add_argument("--reuse-teacher", action="store_true",
                         help="read the teacher's CSVs where they exist instead of evaluating it again")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     if args.zoo:
-        teacher, student, dataset_glob, tag = ens2zoo.load("ens2-exc"), ens2zoo.load("ens2-exc-fast"), "DS01-*", "DS01"
-        names = ("ens2-exc", "ens2-exc-fast")
+        teacher, student = ens2zoo.load("ens2-exc", args.device), ens2zoo.load("ens2-exc-fast", args.device)
+        dataset_glob, tag, names = "DS01-*", "DS01", ("ens2-exc", "ens2-exc-fast")
     else:
         fold = args.fold.upper()
         folder = Path(f"benchmarks/lodo/weights/ens2-exc_lodo_{fold}")
-        teacher = load_folder(folder if (folder / "manifest.json").is_file() else Path(f"runs/fast/teacher_{fold}"))
-        student = ens2zoo.create("tcn", weights=OUT / "weights" / f"ens2-exc-fast_lodo_{fold}.safetensors",
-                                 preprocessing=Preprocessing(flat_guard=True))
+        teacher = load_folder(folder if (folder / "manifest.json").is_file() else Path(f"runs/fast/teacher_{fold}"),
+                              device=args.device)
+        weights = Path(args.student or OUT / "weights" / f"ens2-exc-fast_lodo_{fold}.safetensors")
+        student = ens2zoo.create("tcn", weights=weights, preprocessing=Preprocessing(flat_guard=True),
+                                 device=args.device, **weights_description(str(weights)).get("hparams", {}))
         dataset_glob, tag = f"{fold}-*", f"lodo_{fold}"
-        names = ("ens2-exc", "ens2-exc-fast")
+        names = ("ens2-exc", weights.stem.split("_lodo_")[0])
     (dataset_folder,) = find_datasets(args.data, dataset_glob)
     dataset = load_dataset(dataset_folder)
     summary = {}

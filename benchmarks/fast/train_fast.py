@@ -45,11 +45,11 @@ RUNS = Path("runs/fast")
 log = logging.getLogger("train_fast")
 
 
-def fold_teacher(fold: str):
+def fold_teacher(fold: str, device: str = "cpu"):
     """The fold's ens2-exc family folder; if only its two members exist yet, the same family assembled in runs/."""
     folder = LODO / "weights" / f"ens2-exc_lodo_{fold}"
     if (folder / "manifest.json").is_file():
-        return load_folder(folder), str(folder)
+        return load_folder(folder, device=device), str(folder)
     low, high = LODO / f"ens2-v1_lodo_{fold}.safetensors", LODO / f"ens2-nm_lodo_{fold}.safetensors"
     if not (low.is_file() and high.is_file()):
         raise SystemExit(f"no teacher for {fold}: neither {folder} nor {low} and {high} exist yet")
@@ -59,7 +59,7 @@ def fold_teacher(fold: str):
         {"name": "ens2-nm", "weights": high, "noise_range": [1.5, None],
          "trained_frame_rates": [7.5, 60.0], "trained_noise_levels": [1.0, 9.0]},
     ], description=f"ens2-exc family, LODO fold {fold}")
-    return load_folder(folder), str(folder)
+    return load_folder(folder, device=device), str(folder)
 
 
 def main() -> None:
@@ -73,6 +73,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=64, help="windows per iteration")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", help="teacher labels and training on this device (cuda)")
+    parser.add_argument("--channels", type=int, help="student width (tcn default: 32)")
+    parser.add_argument("--dilations", help="student dilations, comma-separated (tcn default: 1,2,4,8,16,32,1,2,4,8)")
     parser.add_argument("--resume", action="store_true")
     parser.add_argument("-o", "--output")
     args = parser.parse_args()
@@ -87,9 +90,9 @@ def main() -> None:
     if fold and len(folders) == len(find_datasets(args.data, EXCITATORY)):
         raise SystemExit(f"{fold} is not one of the excitatory training datasets")
     if fold:
-        teacher, teacher_name = fold_teacher(fold)
+        teacher, teacher_name = fold_teacher(fold, args.device)
     else:
-        teacher, teacher_name = ens2zoo.load("ens2-exc"), "ens2-exc"
+        teacher, teacher_name = ens2zoo.load("ens2-exc", device=args.device), "ens2-exc"
     teacher_hash = ",".join(sorted(m.record.sha256 or "" for m in teacher.members)) or (teacher.sha256 or "")
     datasets = [load_dataset(f) for f in folders]
     neurons = [n for d in datasets for n in d.neurons]
@@ -97,7 +100,10 @@ def main() -> None:
                        seed=args.seed)
     items = unlabelled_set(neurons, hours_original=args.hours_original, hours_reimaged=args.hours_reimaged,
                            reimage=spec, seed=args.seed)
-    student = ens2zoo.create("tcn")
+    hparams = {"channels": args.channels} if args.channels else {}
+    if args.dilations:
+        hparams["dilations"] = [int(d) for d in args.dilations.split(",")]
+    student = ens2zoo.create("tcn", **hparams)
     config = DistillConfig(max_iter=args.iters, finetune_iter=args.finetune, batch_size=args.batch, seed=args.seed)
     window = training_window(student.net, config.crop, config.window)
     windows = unlabelled_windows(items, window)
@@ -111,7 +117,7 @@ def main() -> None:
     label_seconds = time.perf_counter() - start
     log.info("teacher labels: %.0f s", label_seconds)
     state, reports = distill(student.net, windows, labels, config, checkpoint_dir=run_dir, resume=args.resume,
-                             log_every=250)
+                             log_every=250, device=args.device)
     student.net.load_state_dict(state)
     training = {
         "datasets": [f.name for f in folders], "held_out": fold, "teacher": teacher_name,
@@ -120,7 +126,7 @@ def main() -> None:
         "recordings": len(items), "label_seconds": round(label_seconds, 1),
         "iterations": sum(r.iterations for r in reports), "seconds": round(sum(r.seconds for r in reports), 1),
         **{r.stage: r.to_dict() for r in reports},
-        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, cpu",
+        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {args.device}",
         "torch": torch.__version__, "ens2zoo": __version__,
     }
     recipe = recipe_record("tcn", student.hparams, config, teacher=teacher_name,

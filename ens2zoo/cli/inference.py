@@ -96,17 +96,15 @@ def _prepare_options(args: argparse.Namespace) -> dict:
 
 def _model_spec(args: argparse.Namespace):
     """What the workers load: the model the options name (checked here first)."""
-    from ens2zoo.cli.options import DEFAULT_MODEL, parse_hparams, weights_description
+    from ens2zoo.cli.options import DEFAULT_MODEL, weights_architecture
     from ens2zoo.cluster import ModelSpec
 
     model_from_args(args)  # every option check, and a model that cannot be loaded fails now
+    if args.weights and Path(args.weights).is_dir():  # a family folder: its manifest says the rest
+        return ModelSpec.of(weights=args.weights, device=args.device)
     if args.weights:
-        arch, hparams = args.arch, parse_hparams(args.hparam)
-        if arch is None:
-            meta = weights_description(args.weights)
-            arch = meta.get("architecture")
-            hparams = {**meta.get("hparams", {}), **hparams}
-        return ModelSpec.of(arch=arch or "unet", weights=args.weights, hparams=hparams, device=args.device)
+        arch, hparams = weights_architecture(args)
+        return ModelSpec.of(arch=arch, weights=args.weights, hparams=hparams, device=args.device)
     return ModelSpec.of(args.model or DEFAULT_MODEL, device=args.device)
 
 

@@ -56,6 +56,17 @@ def weights_description(path: str) -> dict:
     return meta if isinstance(meta.get("architecture"), str) else {}
 
 
+def weights_architecture(args: argparse.Namespace) -> tuple[str, dict]:
+    """(architecture, hyper-parameters) for ``--weights FILE``: ``--arch``/``--hparam`` where given,
+    else what the weights record (ens2zoo-saved safetensors), else the U-Net."""
+    arch, hparams = args.arch, parse_hparams(args.hparam)
+    if arch is None:
+        meta = weights_description(args.weights)
+        arch = meta.get("architecture")
+        hparams = {**meta.get("hparams", {}), **hparams}
+    return arch or "unet", hparams
+
+
 def model_from_args(args: argparse.Namespace) -> SpikeModel:
     """The model the options name (a zoo name, or an architecture with weights)."""
     from ens2zoo.zoo.factory import create, load, load_folder
@@ -67,12 +78,8 @@ def model_from_args(args: argparse.Namespace) -> SpikeModel:
     if args.weights:
         if args.model:
             raise InputError("give either --model NAME or --arch ARCH --weights FILE, not both")
-        arch, hparams = args.arch, parse_hparams(args.hparam)
-        if arch is None:  # the weights' own description, where they carry one (ens2zoo-saved safetensors)
-            meta = weights_description(args.weights)
-            arch = meta.get("architecture")
-            hparams = {**meta.get("hparams", {}), **hparams}
-        return create(arch or "unet", weights=args.weights, device=args.device, **hparams)
+        arch, hparams = weights_architecture(args)
+        return create(arch, weights=args.weights, device=args.device, **hparams)
     if args.hparam:
         raise InputError("--hparam needs --arch ARCH --weights FILE")
     if args.arch:

@@ -237,16 +237,19 @@ def _cosine(lr: float, iteration: int, total: int) -> float:
 def train_stage(net: nn.Module, windows: TrainingWindows, target: np.ndarray, *, stage: str, lr: float,
                 iterations: int, config: DistillConfig, mask: np.ndarray | None = None,
                 checkpoint: str | os.PathLike | None = None, resume: bool = False,
-                log_every: int = 0) -> tuple[dict[str, torch.Tensor], StageReport]:
+                log_every: int = 0,
+                device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], StageReport]:
     """Train a copy of ``net`` (its current weights are the start) on ``target``; returns (best state, report).
 
-    ``target`` is laid out like ``windows.trace`` (teacher labels, or ``windows.rate``).
+    ``target`` is laid out like ``windows.trace`` (teacher labels, or ``windows.rate``).  Batches are
+    drawn on the CPU (the same ones on every device) and trained on ``device``; the returned state
+    is on the CPU.
     """
     if target.shape != windows.trace.shape:
         raise InputError(f"target has {target.shape[0]} samples but the windows {windows.trace.shape[0]}")
     crop = min(config.crop, windows.window)
     mask = _mask(windows) if mask is None else mask
-    net = copy.deepcopy(net)
+    net = copy.deepcopy(net).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=lr)
     state = TrainingState()
     best = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -265,7 +268,7 @@ def train_stage(net: nn.Module, windows: TrainingWindows, target: np.ndarray, *,
         state.iteration += 1
         rng = np.random.default_rng([config.seed, sum(map(ord, stage)), state.iteration])
         index = windows.starts[rng.integers(0, len(windows), size=config.batch_size)][:, None] + columns
-        x, y, m = (torch.from_numpy(a[index]) for a in (windows.trace, target, mask))
+        x, y, m = (torch.from_numpy(a[index]).to(device) for a in (windows.trace, target, mask))
         for group in optimizer.param_groups:
             group["lr"] = _cosine(lr, state.iteration, iterations)
         optimizer.zero_grad(set_to_none=True)
@@ -302,7 +305,8 @@ def init_student(net: nn.Module, seed: int) -> None:
 
 def distill(net: nn.Module, windows: TrainingWindows, labels: np.ndarray, config: DistillConfig | None = None, *,
             checkpoint_dir: str | os.PathLike | None = None, resume: bool = False,
-            log_every: int = 0) -> tuple[dict[str, torch.Tensor], list[StageReport]]:
+            log_every: int = 0,
+            device: str | torch.device = "cpu") -> tuple[dict[str, torch.Tensor], list[StageReport]]:
     """Both stages on ``net`` (re-initialised from ``config.seed``); returns the final state and the reports.
 
     Args:
@@ -312,6 +316,7 @@ def distill(net: nn.Module, windows: TrainingWindows, labels: np.ndarray, config
         labels: the teacher's rate laid out like ``windows.trace`` (:func:`teacher_labels`).
         checkpoint_dir: folder for the two stages' checkpoints (``distill.ckpt.safetensors``,
             ``finetune.ckpt.safetensors``); ``resume`` continues from them.
+        device: where the student trains (``"cpu"``, ``"cuda"``); the returned state is on the CPU.
     """
     config = config or DistillConfig()
     net = copy.deepcopy(net)
@@ -322,14 +327,14 @@ def distill(net: nn.Module, windows: TrainingWindows, labels: np.ndarray, config
         folder.mkdir(parents=True, exist_ok=True)
     reports = []
     state, report = train_stage(net, windows, labels, stage="distill", lr=config.lr, iterations=config.max_iter,
-                                config=config, mask=mask, resume=resume, log_every=log_every,
+                                config=config, mask=mask, resume=resume, log_every=log_every, device=device,
                                 checkpoint=folder / "distill.ckpt.safetensors" if folder else None)
     net.load_state_dict(state)
     reports.append(report)
     if config.finetune_iter:
         state, report = train_stage(net, windows, windows.rate, stage="finetune", lr=config.finetune_lr,
                                     iterations=config.finetune_iter, config=config, mask=mask, resume=resume,
-                                    log_every=log_every,
+                                    log_every=log_every, device=device,
                                     checkpoint=folder / "finetune.ckpt.safetensors" if folder else None)
         reports.append(report)
     return state, reports
