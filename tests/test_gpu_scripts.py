@@ -81,3 +81,22 @@ def test_grid_plans_only_what_is_not_committed(tmp_path, monkeypatch):
     assert "zoo:ens2-inh-nm" not in tasks and "mlp:DS03" not in tasks and "mlp:DS04" in tasks
     assert {n.split(":")[1] for n in tasks if n.startswith("cascade:")} == set(grid.PEER_FOLDS)
     assert all(t.argv[0] == sys.executable for t in tasks.values())
+
+
+def test_grid_fast_plan_trains_each_variant_then_scores_it(tmp_path, monkeypatch):
+    (tmp_path / "benchmarks" / "fast" / "weights").mkdir(parents=True)
+    done = tmp_path / "benchmarks" / "fast" / "weights" / "ens2-exc-fast-base_lodo_DS07.safetensors"
+    done.write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(grid, "FAST", Path("benchmarks/fast"))
+    tasks = {t.name: t for t in grid.plan_fast("/data")}
+    variants, folds = len(grid.FAST_VARIANTS), len(grid.FAST_FOLDS)
+    assert sum(n.startswith("eval-") for n in tasks) == variants * folds
+    assert len(tasks) == 2 * variants * folds - 1  # the committed student is only scored
+    assert "fast-base:DS07" not in tasks and tasks["eval-fast-base:DS07"].needs == []
+    train, score = tasks["fast-wide:DS21"], tasks["eval-fast-wide:DS21"]
+    assert score.needs == ["fast-wide:DS21"]
+    weights = train.argv[train.argv.index("-o") + 1]
+    assert weights.endswith("ens2-exc-fast-wide_lodo_DS21.safetensors")
+    assert score.argv[score.argv.index("--student") + 1] == weights
+    assert "--channels" in train.argv and "cuda" in train.argv

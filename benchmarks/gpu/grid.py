@@ -15,6 +15,12 @@ are done:
    ``ens2-inh-nm`` member on all inhibitory data;
 4. the peers on 8 folds spanning the indicators: ``cascade`` (with conditions), ``mlp``, ``cnn``, ``lstm``.
 
+``--plan fast`` runs instead the search for the fast model's recipe (issue 11): each student
+variant of :data:`FAST_VARIANTS` distilled on the selection folds :data:`FAST_FOLDS` from the
+fold's committed ``ens2-exc`` teacher (``benchmarks/fast/train_fast.py``), then scored against
+that teacher (``benchmarks/fast/evaluate_fast.py --student``); weights and CSVs come back in
+``w_fast.tar`` and ``tables.tar.gz``.
+
 Every 30 s and at the end the results are packed into ``OUT`` (at most 8 files of < 16 MiB:
 CSVs, manifests and logs in ``tables.tar.gz``; weights and checkpoints of unfinished trainings
 in ``w_*.tar``), so a run cut short still returns what it finished; a fold resumes from its
@@ -39,6 +45,16 @@ INHIBITORY = ["DS22", "DS23", "DS24", "DS25", "DS26", "DS27"]
 #: folds of the peers: OGB-1, Cal-520, GCaMP6f (zebrafish and mouse), GCaMP6s, GCaMP5k, R-CaMP, jGECO1a
 PEER_FOLDS = ["DS03", "DS04", "DS06", "DS09", "DS15", "DS17", "DS19", "DS21"]
 CONDITIONS = "30:2,30:4,30:8,15:4,7.5:4,7.5:8"
+#: selection folds for the fast model's recipe (not its report folds DS04, DS09, DS15)
+FAST_FOLDS = ["DS07", "DS11", "DS21"]
+#: student variants: name → train_fast.py options (the first is the recipe of the zoo's student)
+FAST_VARIANTS = {
+    "base": ["--hours-original", "4", "--hours-reimaged", "4"],
+    "data": ["--hours-original", "16", "--hours-reimaged", "32", "--iters", "12000"],
+    "wide": ["--hours-original", "16", "--hours-reimaged", "32", "--iters", "12000", "--channels", "48",
+             "--dilations", "1,2,4,8,16,32,64,1,2,4,8"],
+}
+FAST = Path("benchmarks/fast")
 LODO = Path("benchmarks/lodo")
 
 
@@ -92,10 +108,31 @@ def plan(data: str) -> list[Task]:
     return tasks
 
 
+def plan_fast(data: str) -> list[Task]:
+    """Each student variant on each selection fold: distil, then score against the fold's teacher."""
+    tasks = []
+    for fold in FAST_FOLDS:
+        for variant, options in FAST_VARIANTS.items():
+            weights = FAST / "weights" / f"ens2-exc-fast-{variant}_lodo_{fold}.safetensors"
+            name = f"fast-{variant}:{fold}"
+            if not weights.is_file():
+                tasks.append(Task(name, [sys.executable, "benchmarks/fast/train_fast.py", "--fold", fold,
+                                         "--data", data, "--device", "cuda", "--resume", "-o", str(weights),
+                                         *options]))
+            tasks.append(Task(f"eval-{name}", [sys.executable, "benchmarks/fast/evaluate_fast.py", "--fold", fold,
+                                               "--data", data, "--device", "cuda", "--student", str(weights),
+                                               "--reuse-teacher"],
+                              needs=[name] if not weights.is_file() else []))
+    return tasks
+
+
 def pack(out: Path, logs: Path) -> None:
     """Results into at most 8 files under ``out`` (each written to a temporary name, then renamed)."""
     groups = {
-        "tables.tar.gz": [*LODO.glob("*.csv"), *LODO.glob("weights/*/manifest.json"), *logs.glob("*.log")],
+        "tables.tar.gz": [*LODO.glob("*.csv"), *LODO.glob("weights/*/manifest.json"), *FAST.glob("*.csv"),
+                          *logs.glob("*.log")],
+        "w_fast.tar": [*FAST.glob("weights/ens2-exc-fast-*_lodo_*.safetensors"),
+                       *Path("runs/fast").glob("*/*.ckpt.safetensors")],
         "w_unet.tar": list(LODO.glob("unet_lodo_*.safetensors")),
         "w_ens2.tar": [*LODO.glob("ens2-v1_lodo_*.safetensors"), *LODO.glob("ens2-nm_lodo_*.safetensors")],
         "w_peers.tar": [p for r in ("cascade", "mlp", "cnn", "lstm") for p in LODO.glob(f"{r}_lodo_*.safetensors")],
@@ -120,11 +157,13 @@ def main() -> None:
     parser.add_argument("--logs", default="/tmp/ens2zoo-gridlogs", help="per-task logs (packed with the tables)")
     parser.add_argument("--device", default="cuda", help="cpu: a dry run of this script")
     parser.add_argument("--only", help="comma-separated task-name prefixes to run (e.g. 'unet:DS05')")
+    parser.add_argument("--plan", choices=("lodo", "fast"), default="lodo",
+                        help="the LODO grids, or the fast model's recipe search")
     args = parser.parse_args()
     start = time.monotonic()
     out, logs = Path(args.out), Path(args.logs)
     logs.mkdir(parents=True, exist_ok=True)
-    tasks = plan(args.data)
+    tasks = plan(args.data) if args.plan == "lodo" else plan_fast(args.data)
     for t in tasks:
         t.argv = [args.device if a == "cuda" else a for a in t.argv]
     if args.only:
