@@ -573,8 +573,8 @@ def run_folds(client: Client, folds: Sequence[Mapping[str, Any]], *, progress: b
         fold = dict(fold, out=Path(fold["out"]).resolve(), folder=Path(fold["folder"]).resolve(),
                     training=[Path(t).resolve() for t in fold["training"]], _log_level=level)
         sent.append(fold)
-    futures = [client.submit(fold_task, fold, key=f"ens2zoo-fold-{run}-{fold['prefix']}", pure=False)
-               for fold in sent]
+    futures = [client.submit(fold_task, fold, key=f"ens2zoo-fold-{run}-{fold['recipe'].name}-{fold['prefix']}",
+                             pure=False) for fold in sent]
     results: dict[int, list[dict]] = {}
     errors = []
     index = {f.key: i for i, f in enumerate(futures)}
@@ -584,9 +584,9 @@ def run_folds(client: Client, folds: Sequence[Mapping[str, Any]], *, progress: b
             i = index[future.key]
             try:
                 results[i] = future.result()
-                log.info("fold %s done", sent[i]["prefix"])
+                log.info("fold %s of %s done", sent[i]["prefix"], sent[i]["recipe"].name)
             except Exception as exc:
-                errors.append(f"{sent[i]['prefix']}: {_task_error(exc)}")
+                errors.append(f"{sent[i]['recipe'].name} {sent[i]['prefix']}: {_task_error(exc)}")
             bar.update(1)
     if errors:
         raise InputError(f"{len(errors)} of {len(futures)} folds failed ({'; '.join(errors)}); the others' "

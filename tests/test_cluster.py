@@ -201,15 +201,17 @@ def test_lodo_folds_on_the_cluster_match_a_run_here(client, small_root, tmp_path
     from safetensors.numpy import load_file
 
     monkeypatch.setenv("ENS2ZOO_SHARED", str(tmp_path / "nowhere"))  # no published table needed
-    args = ["benchmark", "--arch", "mlp", "--lodo", "DS03,DS05", "--data", str(small_root), "--training-datasets",
+    args = ["benchmark", "--arch", "mlp,cnn", "--lodo", "DS03,DS05", "--data", str(small_root), "--training-datasets",
             "DS0*", "--max-iter", "3", "--patience", "3", "--batch-size", "64", "--threads", "1", "--stride", STRIDE,
             "--log-every", "0"]
     assert main([*args, "-o", str(tmp_path / "cluster"), "--scheduler", client.scheduler.address]) == 0
     assert main([*args, "-o", str(tmp_path / "here")]) == 0
-    for prefix in ("DS03", "DS05"):
-        a = load_file(tmp_path / "cluster" / f"mlp_lodo_{prefix}.safetensors")
-        b = load_file(tmp_path / "here" / f"mlp_lodo_{prefix}.safetensors")
+    for name in ("mlp_lodo_DS03", "mlp_lodo_DS05", "cnn_lodo_DS03", "cnn_lodo_DS05"):  # both architectures' folds
+        a = load_file(tmp_path / "cluster" / f"{name}.safetensors")
+        b = load_file(tmp_path / "here" / f"{name}.safetensors")
         assert sorted(a) == sorted(b)
-        assert all(a[k].tobytes() == b[k].tobytes() for k in a), prefix
-    for table in ("mlp_lodo_DS03.csv", "mlp_lodo_DS05.csv", "summary.csv"):  # the same metrics, to the digit
+        assert all(a[k].tobytes() == b[k].tobytes() for k in a), name
+    for table in ("mlp_lodo_DS03.csv", "cnn_lodo_DS05.csv", "summary.csv"):  # the same metrics, to the digit
         assert (tmp_path / "cluster" / table).read_text() == (tmp_path / "here" / table).read_text(), table
+    summary = (tmp_path / "here" / "summary.csv").read_text().splitlines()
+    assert [line.split(",")[-1] for line in summary] == ["recipe"] + ["mlp"] * 3 + ["cnn"] * 3  # 2 folds + all

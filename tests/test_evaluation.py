@@ -267,6 +267,19 @@ def test_cli_train_recipe_fixes_its_settings(small_root, tmp_path, capsys):
     assert "--recipe ens2-nm fixes the training settings" in err and "--max-iter" in err
 
 
+@pytest.mark.parametrize(("command", "names", "message"), [
+    ("train", "--recipe=ens2-v1,ens2-nm", "train takes one --recipe or --arch"),
+    ("benchmark", "--recipe=unet,unet", "--recipe unet,unet names one twice"),
+    ("benchmark", "--recipe=unet,ens2-nm", "--recipe unet fixes the training settings"),  # each one is checked
+])
+def test_cli_several_recipes_only_for_benchmark(command, names, message, small_root, tmp_path, capsys):
+    where = ["-o", str(tmp_path / "w.safetensors")] if command == "train" else ["--lodo", "DS03", "-o", str(tmp_path)]
+    assert main([command, names, "--data", str(small_root), *where,
+                 *(["--max-iter", "3"] if "ens2-nm" in names and command == "benchmark" else [])]) == 2
+    assert message in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
 def test_cli_demo_writes_results_and_plot(tmp_path, capsys):
     assert main(["demo", "-o", str(tmp_path / "demo"), "--seed", "3"]) == 0
     out = capsys.readouterr().out

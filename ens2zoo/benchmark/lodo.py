@@ -56,7 +56,7 @@ EXCITATORY_TRAINING = "DS0[2-9]*,DS1*,DS2[01]*"
 INHIBITORY_TRAINING = "DS2[2-7]*"
 #: Columns of ``summary.csv``.
 SUMMARY_COLUMNS = ("dataset", "neurons", "corr", "er50", "vpd",
-                   "published_neurons", "published_corr", "published_er50", "published_vpd")
+                   "published_neurons", "published_corr", "published_er50", "published_vpd", "recipe")
 
 
 def check_recipe(weights: Path, recipe: Recipe) -> None:
@@ -77,11 +77,12 @@ def check_recipe(weights: Path, recipe: Recipe) -> None:
 
 def summary_table(rows: Sequence[dict]) -> str:
     """The benchmark summary as an aligned text table."""
-    header = (f"{'dataset':<10} {'n':>3} {'corr %':>7} {'pub':>7} {'er50 %':>7} {'pub':>7} "
+    header = (f"{'recipe':<8} {'dataset':<10} {'n':>3} {'corr %':>7} {'pub':>7} {'er50 %':>7} {'pub':>7} "
               f"{'vpd':>6} {'pub':>6} {'pub n':>5}")
     lines = [header]
     for r in rows:
-        lines.append(f"{r['dataset']!s:<10} {format_value(r['neurons'], 'd'):>3} {format_value(r['corr'], '.1f'):>7} "
+        lines.append(f"{r.get('recipe', '')!s:<8} {r['dataset']!s:<10} {format_value(r['neurons'], 'd'):>3} "
+                     f"{format_value(r['corr'], '.1f'):>7} "
                      f"{format_value(r['published_corr'], '.1f'):>7} {format_value(r['er50'], '.1f'):>7} "
                      f"{format_value(r['published_er50'], '.1f'):>7} {format_value(r['vpd'], '.2f'):>6} "
                      f"{format_value(r['published_vpd'], '.2f'):>6} {format_value(r['published_neurons'], 'd'):>5}")
@@ -151,8 +152,27 @@ def run_fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Seq
     return rows
 
 
+def _summary(recipe: str, plan: Sequence[tuple], results: Sequence[list[dict]], pub_rows: list[dict]) -> list[dict]:
+    """Per-fold medians of one recipe's native rows beside the published ones, pooled when several."""
+    summary, all_rows = [], []
+    for (prefix, number, _, _), rows in zip(plan, results, strict=True):
+        all_rows.extend(rows)
+        summary.append({"dataset": prefix, "neurons": len(rows),
+                        **{m: nan_median(r.get(m) for r in rows) for m in SUMMARY_METRICS},
+                        **published_medians(number, pub_rows), "recipe": recipe})
+    if len(summary) > 1:
+        numbers = {n for _, n, _, _ in plan}
+        pooled = [r for r in pub_rows if int(r.get("dset", -1)) in numbers]
+        summary.append({"dataset": "all", "neurons": len(all_rows),
+                        **{m: nan_median(r.get(m) for r in all_rows) for m in SUMMARY_METRICS},
+                        "published_neurons": len(pooled) if pooled else None,
+                        **{f"published_{m}": (nan_median(r.get(m) for r in pooled) if pooled else None)
+                           for m in SUMMARY_METRICS}, "recipe": recipe})
+    return summary
+
+
 def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str | os.PathLike,
-                  recipe: Recipe, *, training_datasets: str = EXCITATORY_TRAINING,
+                  recipe: Recipe | Sequence[Recipe], *, training_datasets: str = EXCITATORY_TRAINING,
                   stride: int = 1, published: str | os.PathLike | None = None, device: str = "cpu",
                   log_interval: int = 100, conditions: str | Sequence[str | Condition] | None = None,
                   fold_map: Callable[[list[dict[str, Any]]], list[list[dict]]] | None = None) -> list[dict]:
@@ -163,6 +183,8 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
         held_out: dataset prefixes (``"DS09"``); each is held out in turn.
         output: results folder.
         recipe: what to train (architecture, hyper-parameters, training settings); names the files.
+            Several recipes (e.g. a family's members): every fold of each, all through ``fold_map``
+            at once (on a cluster, in parallel); the summary has one block per recipe.
         training_datasets: comma-separated globs of the training pool; the held-out
             dataset is removed from it.
         stride: inference stride for the evaluation (1 = exact).
@@ -203,29 +225,20 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
                              f"{training_datasets!r}")
         plan.append((prefix, number, matches[0], training))
 
-    folds = [{"out": out, "recipe": recipe, "prefix": prefix, "folder": folder, "training": training,
+    recipes = [recipe] if isinstance(recipe, Recipe) else list(recipe)
+    folds = [{"out": out, "recipe": r, "prefix": prefix, "folder": folder, "training": training,
               "stride": stride, "device": device, "log_interval": log_interval, "conditions": conds}
-             for prefix, _, folder, training in plan]
+             for r in recipes for prefix, _, folder, training in plan]
     if fold_map is None:
-        with torch_threads(recipe.config.threads):
-            results = [run_fold(**fold) for fold in folds]
+        results = []
+        for fold in folds:
+            with torch_threads(fold["recipe"].config.threads):
+                results.append(run_fold(**fold))
     else:
         results = fold_map(folds)
     summary = []
-    all_rows = []
-    for (prefix, number, _, _), rows in zip(plan, results, strict=True):
-        all_rows.extend(rows)
-        summary.append({"dataset": prefix, "neurons": len(rows),
-                        **{m: nan_median(r.get(m) for r in rows) for m in SUMMARY_METRICS},
-                        **published_medians(number, pub_rows)})
-    if len(summary) > 1:
-        numbers = {n for _, n, _, _ in plan}
-        pooled = [r for r in pub_rows if int(r.get("dset", -1)) in numbers]
-        summary.append({"dataset": "all", "neurons": len(all_rows),
-                        **{m: nan_median(r.get(m) for r in all_rows) for m in SUMMARY_METRICS},
-                        "published_neurons": len(pooled) if pooled else None,
-                        **{f"published_{m}": (nan_median(r.get(m) for r in pooled) if pooled else None)
-                           for m in SUMMARY_METRICS}})
+    for i, r in enumerate(recipes):
+        summary += _summary(r.name, plan, results[i * len(plan):(i + 1) * len(plan)], pub_rows)
     write_csv(out / "summary.csv", summary, SUMMARY_COLUMNS)
     log.debug("%s", summary_table(summary))
     return summary

@@ -98,8 +98,10 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     """Options shared by ``train`` and ``benchmark``: a recipe, or an architecture with settings."""
     d = TrainingConfig()
     p.add_argument("--recipe", help=f"named training recipe ({', '.join(list_recipes())}); fixes the "
-                                    "architecture and settings and names the outputs")
-    p.add_argument("--arch", help="architecture without a recipe (default: unet)")
+                                    "architecture and settings and names the outputs (benchmark: several, "
+                                    "comma-separated)")
+    p.add_argument("--arch", help="architecture without a recipe (default: unet; benchmark: several, "
+                                  "comma-separated, each with the settings given)")
     p.add_argument("--hparam", action="append", metavar="KEY=VALUE", help="architecture hyper-parameter")
     p.add_argument("--loss", help=f"mse (published), eucd or corr (default: {d.loss})")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"adam (published) or adagrad (CASCADE's) "
@@ -121,8 +123,22 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
 
 
+def recipes_from_args(args: argparse.Namespace) -> list[Recipe]:
+    """One recipe per name of ``--recipe A,B`` (or per architecture of ``--arch A,B``, each with the
+    settings the flags give): ``benchmark`` runs every fold of each."""
+    field = "recipe" if args.recipe else "arch"
+    names = [n.strip() for n in (getattr(args, field) or "").split(",") if n.strip()]
+    if len(names) != len(set(names)):
+        raise InputError(f"--{field} {getattr(args, field)} names one twice")
+    if len(names) <= 1:
+        return [recipe_from_args(args)]
+    return [recipe_from_args(argparse.Namespace(**{**vars(args), field: name})) for name in names]
+
+
 def recipe_from_args(args: argparse.Namespace) -> Recipe:
     """The recipe named by ``--recipe`` (only ``--threads`` may be added), or one built from the flags."""
+    if "," in (args.recipe or "") + (args.arch or ""):
+        raise InputError("train takes one --recipe or --arch (benchmark takes several: --recipe A,B)")
     given = {field: getattr(args, flag) for flag, field in _CONFIG_FLAGS.items() if getattr(args, flag) is not None}
     if args.reimage:
         from ens2zoo.data.reimage import ReimageSpec

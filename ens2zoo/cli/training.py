@@ -7,7 +7,13 @@ import logging
 import time
 from pathlib import Path
 
-from ens2zoo.cli.options import add_model_args, add_training_args, model_from_args, recipe_from_args
+from ens2zoo.cli.options import (
+    add_model_args,
+    add_training_args,
+    model_from_args,
+    recipe_from_args,
+    recipes_from_args,
+)
 from ens2zoo.errors import InputError
 
 log = logging.getLogger("ens2zoo.cli")
@@ -105,13 +111,13 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     if args.scheduler is None:
         if args.workers is not None:
             raise InputError("--workers N sizes a local Dask cluster: add --scheduler local")
-        summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipe_from_args(args), **kwargs)
+        summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipes_from_args(args), **kwargs)
     else:
         from ens2zoo.cluster import open_client, run_folds
 
-        recipe = recipe_from_args(args)
+        recipes = recipes_from_args(args)
         with open_client(args.scheduler, args.workers) as client:
-            summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipe,
+            summary = run_benchmark(args.data, split_globs(args.lodo), args.output, recipes,
                                     fold_map=lambda folds: run_folds(client, folds, progress=args.progress), **kwargs)
     print(summary_table(summary))
     print(f"wrote {Path(args.output) / 'summary.csv'}")
