@@ -62,3 +62,21 @@ def test_report_from_hand_made_csvs(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| unet | 2 | 4 |"))
     assert "65.00" in row and "70.00" in row and "-5.00" in row
     assert (tmp_path / "lodo_boxplots.png").stat().st_size > 0
+
+
+def test_targets_are_judged_only_on_all_19_folds(tmp_path):
+    from ens2zoo.benchmark.report import EXCITATORY_FOLDS, PUBLISHED_OVERALL
+
+    published = tmp_path / "published.csv"
+    published.write_text("dset,neuron,corr,er50\n2.0,1.0,65.0,45\n")
+    for fold in EXCITATORY_FOLDS:  # unet +0.5 and ens2-exc +0.65 points above the published overall median
+        for model, corr in (("unet", 69.85), ("ens2-exc", 70.0)):
+            write_csv(tmp_path / f"{model}_lodo_{fold}.csv", [{"dataset": f"{fold}-x", "neuron": "n", "corr": corr,
+                                                                  "er50": 40.0}])
+    text = write_report(tmp_path, published_path=published).read_text()
+    assert PUBLISHED_OVERALL["corr"] == 69.35
+    assert "| `unet` within 1 point of 69.35 | 19 | 69.85 (+0.50) | yes |" in text
+    assert "| `ens2-exc` ≥ 70.35 (published + 1) | 19 | 70.00 (+0.65) | **no** |" in text
+    (tmp_path / "ens2-exc_lodo_DS21.csv").unlink()
+    text = write_report(tmp_path, published_path=published).read_text()
+    assert "| `ens2-exc` ≥ 70.35 (published + 1) | 18 | — | not judged: folds missing |" in text
