@@ -11,8 +11,8 @@ summarised per condition instead (``per_condition``: pooled medians over all the
 
 Keys in the zoo: ``held_out_DSxx`` (the zoo's weights on a dataset they never saw),
 ``lodo_recipe`` (the model's recipe trained per LODO fold, each fold scored on the dataset
-it held out), ``lodo_architecture`` (the architecture per fold, settings of
-``benchmarks/RESULTS.md`` section 5), ``training_data_not_held_out`` (not held out).
+it held out), ``lodo_architecture`` (the architecture per fold with the LODO recipe of
+its name, e.g. ``mlp``: 1,500 iterations — the zoo's own weights trained longer), ``training_data_not_held_out`` (not held out).
 """
 
 from __future__ import annotations
