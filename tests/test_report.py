@@ -80,3 +80,18 @@ def test_targets_are_judged_only_on_all_19_folds(tmp_path):
     (tmp_path / "ens2-exc_lodo_DS21.csv").unlink()
     text = write_report(tmp_path, published_path=published).read_text()
     assert "| `ens2-exc` ≥ 70.35 (published + 1) | 18 | — | not judged: folds missing |" in text
+
+
+def test_peers_are_pooled_only_over_all_their_folds(tmp_path):
+    published = tmp_path / "published.csv"
+    published.write_text("dset,neuron,corr,er50\n3.0,1.0,65.0,45\n")
+    rows = {"DS03": [50.0, 70.0, 80.0], "DS04": [60.0]}
+    for model in ("unet", "mlp"):
+        for fold, corrs in rows.items():
+            write_csv(tmp_path / f"{model}_lodo_{fold}.csv", [{"dataset": f"{fold}-x", "neuron": f"n{i}", "corr": c,
+                                                               "er50": 40.0} for i, c in enumerate(corrs)])
+    write_csv(tmp_path / "cascade_lodo_DS04.csv", [{"dataset": "DS04-x", "neuron": "n", "corr": 90.0, "er50": 40.0}])
+    text = write_report(tmp_path, published_path=published).read_text()
+    assert "| held out | unet | cascade | mlp |" in text
+    assert "| DS04 | 60.0 | 90.0 | 60.0 |" in text and "| DS03 | 70.0 | — | 70.0 |" in text
+    assert "| pooled (2 folds) | 65.0 | — (1 of 2 folds) | 65.0 |" in text  # median of 50, 70, 80, 60

@@ -299,11 +299,13 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                   "| held out | " + " | ".join(cols) + " |", "| --- | " + " | ".join("---:" for _ in cols) + " |"]
         for f in peer_folds:
             lines.append(f"| {f} | " + " | ".join(format_value(_med(native[m].get(f))) for m in cols) + " |")
-        full = [f for f in peer_folds if all(f in native[m] for m in cols)]
-        if full:
-            lines.append(f"| pooled ({len(full)} folds with every model) | " + " | ".join(
-                format_value(float(np.median(_pooled(native[m], full, 'corr')[0]))) for m in cols) + " |")
-        lines.append("")
+        def pooled(m: str) -> str:  # over all peer folds; a model still missing some is not pooled
+            have = sum(f in native[m] for f in peer_folds)
+            if have < len(peer_folds):
+                return f"— ({have} of {len(peer_folds)} folds)"
+            return format_value(float(np.median(_pooled(native[m], peer_folds, "corr")[0])))
+
+        lines += [f"| pooled ({len(peer_folds)} folds) | " + " | ".join(pooled(m) for m in cols) + " |", ""]
     inh_models = [m for m in ("ens2-inh", "ens2-v1", "ens2-nm") if m in native
                   and any(f in native[m] for f in INHIBITORY_FOLDS)]
     if inh_models:
