@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ens2zoo.benchmark.conditions import PAPER_CONDITIONS, parse_conditions, row_condition
 from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
 
@@ -231,13 +232,6 @@ def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> 
     return written
 
 
-def _condition_key(row: Mapping) -> str:
-    rate, nu = row.get("condition_frame_rate"), row.get("condition_noise")
-    if rate is None or not np.isfinite(float(rate)):
-        return "native"
-    return f"{float(rate):g}:{float(nu):g}"
-
-
 def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[str], title: str) -> list[str]:
     """Median correlation per condition, pooled over the ``folds`` every one of ``models`` has."""
     have = [m for m in models if m in conditions and any(f in conditions[m] for f in folds)]
@@ -248,8 +242,8 @@ def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[
              f"Pooled over the folds every listed model has (`<model>_lodo_DSxx_conditions.csv`): "
              f"{', '.join(common)}.", "",
              "| condition | " + " | ".join(have) + " |", "| --- | " + " | ".join("---:" for _ in have) + " |"]
-    for k in ("30:2", "30:4", "30:8", "15:4", "7.5:4", "7.5:8"):
-        rows = {m: [r for f in common for r in conditions[m][f] if _condition_key(r) == k] for m in have}
+    for k in (c.label for c in parse_conditions(PAPER_CONDITIONS) if not c.is_native):
+        rows = {m: [r for f in common for r in conditions[m][f] if row_condition(r).label == k] for m in have}
         lines.append(f"| {k} | " + " | ".join(format_value(_med(rows[m])) for m in have) + " |")
     return [*lines, ""]
 
