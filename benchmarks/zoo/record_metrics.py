@@ -12,7 +12,8 @@ summarised per condition instead (``per_condition``: pooled medians over all the
 Keys in the zoo: ``held_out_DSxx`` (the zoo's weights on a dataset they never saw),
 ``lodo_recipe`` (the model's recipe trained per LODO fold, each fold scored on the dataset
 it held out), ``lodo_architecture`` (the architecture per fold with the LODO recipe of
-its name, e.g. ``mlp``: 1,500 iterations — the zoo's own weights trained longer), ``training_data_not_held_out`` (not held out).
+its name, e.g. ``mlp``: 1,500 iterations — the zoo's own weights trained longer),
+``training_data_not_held_out`` (not held out).
 """
 
 from __future__ import annotations
@@ -36,18 +37,14 @@ def main(argv: list[str]) -> None:
     name, key, paths = argv[0], argv[1], [Path(p) for p in argv[2:]]
     rows = [r for p in paths for r in read_csv(p)]
     if rows and "condition_frame_rate" in rows[0]:
-        per_condition = summarize([{**r, "dataset": row_condition(r).label} for r in rows])
-        record = {"per_condition": [_rounded({"condition": c.pop("dataset"), **c}) for c in per_condition],
-                  "columns": list(COLUMNS), "source": [str(p) for p in paths]}
-        upsert_record(name, metrics={key: record})
-        print(f"{name}: metrics[{key!r}] = " + ", ".join(f"{c['condition']} {c['corr']:.1f}"
-                                                         for c in record["per_condition"]))
-        return
-    pooled = summarize([{**r, "dataset": "all"} for r in rows])[0]
-    record = {"per_dataset": [_rounded(s) for s in summarize(rows)], "all": _rounded(pooled),
-              "columns": list(COLUMNS), "source": [str(p) for p in paths]}
-    upsert_record(name, metrics={key: record})
-    print(f"{name}: metrics[{key!r}] = {_rounded(pooled)}")
+        summary = [_rounded({"condition": c.pop("dataset"), **c})
+                   for c in summarize([{**r, "dataset": row_condition(r).label} for r in rows])]
+        record, shown = {"per_condition": summary}, ", ".join(f"{c['condition']} {c['corr']:.1f}" for c in summary)
+    else:
+        pooled = _rounded(summarize([{**r, "dataset": "all"} for r in rows])[0])
+        record, shown = {"per_dataset": [_rounded(s) for s in summarize(rows)], "all": pooled}, str(pooled)
+    upsert_record(name, metrics={key: {**record, "columns": list(COLUMNS), "source": [str(p) for p in paths]}})
+    print(f"{name}: metrics[{key!r}] = {shown}")
 
 
 if __name__ == "__main__":
