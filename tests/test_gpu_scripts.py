@@ -95,8 +95,19 @@ def test_grid_fast_plan_trains_each_variant_then_scores_it(tmp_path, monkeypatch
     assert len(tasks) == 2 * variants * folds - 1  # the committed student is only scored
     assert "fast-base:DS07" not in tasks and tasks["eval-fast-base:DS07"].needs == []
     train, score = tasks["fast-wide:DS21"], tasks["eval-fast-wide:DS21"]
-    assert score.needs == ["fast-wide:DS21"]
+    assert score.needs == ["fast-wide:DS21", "eval-fast-base:DS21"]  # the teacher is scored once per fold
+    assert tasks["eval-fast-data:DS07"].needs == ["fast-data:DS07", "eval-fast-base:DS07"]
     weights = train.argv[train.argv.index("-o") + 1]
     assert weights.endswith("ens2-exc-fast-wide_lodo_DS21.safetensors")
     assert score.argv[score.argv.index("--student") + 1] == weights
     assert "--channels" in train.argv and "cuda" in train.argv
+
+
+def test_grid_only_keeps_the_selected_tasks_and_drops_needs_left_out(tmp_path, monkeypatch):
+    (tmp_path / "benchmarks" / "fast" / "weights").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(grid, "FAST", Path("benchmarks/fast"))
+    tasks = {t.name: t for t in grid.select(grid.plan_fast("/data"), "fast-data:,eval-fast-data:")}
+    assert set(tasks) == {f"{p}fast-data:{f}" for p in ("", "eval-") for f in grid.FAST_FOLDS}
+    assert tasks["eval-fast-data:DS11"].needs == ["fast-data:DS11"]  # eval-fast-base:DS11 was left out
+    assert len(grid.select(grid.plan_fast("/data"), None)) == 2 * len(grid.FAST_VARIANTS) * len(grid.FAST_FOLDS)

@@ -109,9 +109,13 @@ def plan(data: str) -> list[Task]:
 
 
 def plan_fast(data: str) -> list[Task]:
-    """Each student variant on each selection fold: distil, then score against the fold's teacher."""
+    """Each student variant on each selection fold: distil, then score against the fold's teacher.
+
+    The teacher is scored once per fold: the first variant's scoring writes its CSVs, and the other
+    variants' scorings wait for it and reuse them (``--reuse-teacher``)."""
     tasks = []
     for fold in FAST_FOLDS:
+        first_score = None
         for variant, options in FAST_VARIANTS.items():
             weights = FAST / "weights" / f"ens2-exc-fast-{variant}_lodo_{fold}.safetensors"
             name = f"fast-{variant}:{fold}"
@@ -119,10 +123,22 @@ def plan_fast(data: str) -> list[Task]:
                 tasks.append(Task(name, [sys.executable, "benchmarks/fast/train_fast.py", "--fold", fold,
                                          "--data", data, "--device", "cuda", "--resume", "-o", str(weights),
                                          *options]))
+            needs = ([] if weights.is_file() else [name]) + ([first_score] if first_score else [])
             tasks.append(Task(f"eval-{name}", [sys.executable, "benchmarks/fast/evaluate_fast.py", "--fold", fold,
                                                "--data", data, "--device", "cuda", "--student", str(weights),
-                                               "--reuse-teacher"],
-                              needs=[name] if not weights.is_file() else []))
+                                               "--reuse-teacher"], needs=needs))
+            first_score = first_score or f"eval-{name}"
+    return tasks
+
+
+def select(tasks: list[Task], only: str | None) -> list[Task]:
+    """The tasks whose names start with one of the comma-separated prefixes ``only`` (all if None);
+    a need left out of the selection no longer holds a task back."""
+    if only:
+        tasks = [t for t in tasks if any(t.name.startswith(p) for p in only.split(","))]
+    names = {t.name for t in tasks}
+    for t in tasks:
+        t.needs = [n for n in t.needs if n in names]
     return tasks
 
 
@@ -166,8 +182,7 @@ def main() -> None:
     tasks = plan(args.data) if args.plan == "lodo" else plan_fast(args.data)
     for t in tasks:
         t.argv = [args.device if a == "cuda" else a for a in t.argv]
-    if args.only:
-        tasks = [t for t in tasks if any(t.name.startswith(p) for p in args.only.split(","))]
+    tasks = select(tasks, args.only)
     by_name = {t.name: t for t in tasks}
     log = open(logs / "grid.log", "a", buffering=1)
     log.write(f"{len(tasks)} tasks, {args.workers} workers, deadline {args.deadline:.0f} s\n")
