@@ -8,7 +8,9 @@ runs: one forward and one backward on the whole batch with torch's intra-op thre
 "ens2zoo" is :class:`ens2zoo.training.step.ShardedStep`: the batch split into one shard
 per thread, each shard's forward and backward on its own thread (one intra-op thread),
 gradients summed in a fixed order.  The Adam update is the same in both and timed in
-the whole step.
+the whole step.  "ens2zoo compiled" (whole step only) is the same sharded step with each
+shard's replica compiled by Inductor (``TrainingConfig.compile``, ``--compile``), compiled
+before the timing.
 """
 
 from __future__ import annotations
@@ -104,4 +106,17 @@ def test_step_ens2zoo(benchmark, batch):
     net = _net()
     opt = torch.optim.Adam(net.parameters(), 1e-3)
     with ShardedStep(net, torch.get_num_threads()) as step:
+        benchmark.pedantic(_steps, args=(step, net, opt, batch), rounds=4, warmup_rounds=1)
+
+
+@pytest.mark.benchmark(group="U-Net training: 5 whole steps (forward, backward, Adam)")
+def test_step_ens2zoo_compiled(benchmark, batch):
+    net, eager = _net(), _net()
+    with ShardedStep(eager, torch.get_num_threads()) as reference:
+        reference(eager, *batch, MSE)
+    opt = torch.optim.Adam(net.parameters(), 1e-3)
+    with ShardedStep(net, torch.get_num_threads(), compile=True) as step:
+        step(net, *batch, MSE)  # compiles (forward and backward), outside the timing
+        for p, q in zip(net.parameters(), eager.parameters()):  # same gradients up to float32 rounding
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-3, atol=1e-3 * q.grad.abs().max().item())
         benchmark.pedantic(_steps, args=(step, net, opt, batch), rounds=4, warmup_rounds=1)

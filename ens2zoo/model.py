@@ -103,12 +103,13 @@ class SpikeModel:
             loss_window: int | None = None, config: TrainingConfig | None = None,
             device: str | torch.device | None = None, progress: bool | None = None,
             callbacks: Sequence[Callback] = (), checkpoint: str | os.PathLike | None = None,
-            checkpoint_every: int | None = None, resume: bool = False, warm_start: bool = False) -> SpikeModel:
+            checkpoint_every: int | None = None, resume: bool = False, warm_start: bool = False,
+            compile: bool | None = None) -> SpikeModel:
         """Train on ground truth with the published protocol; returns self.
 
         Args:
             data: :class:`~ens2zoo.data.TrainingWindows`, or Datasets/Neurons to build them from.
-            loss, optimizer, lr, batch_size, max_iter, patience, seed, loss_window, checkpoint_every: override
+            loss, optimizer, lr, batch_size, max_iter, patience, seed, loss_window, checkpoint_every, compile: override
                 the fields of ``config`` (default :class:`~ens2zoo.training.TrainingConfig`, the published
                 protocol; see it for units).
             callbacks: ``cb(iteration, loss, state)`` after each iteration; returning True stops.
@@ -124,7 +125,8 @@ class SpikeModel:
         overrides = {k: v for k, v in dict(loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
                                             max_iter=max_iter,
                                             patience=patience, seed=seed, loss_window=loss_window,
-                                            checkpoint_every=checkpoint_every).items() if v is not None}
+                                            checkpoint_every=checkpoint_every, compile=compile).items()
+                     if v is not None}
         config = (config or TrainingConfig()).replace(**overrides)
         result = fit_network(self.net, data, config, window=self.preprocessing.window,
                              device=resolve_device(device, self.device), progress=progress, callbacks=callbacks,

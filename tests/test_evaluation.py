@@ -302,7 +302,8 @@ def test_fold_weights_are_reused_only_with_the_same_recipe(tmp_path):
     recipe = get_recipe("ens2-v1")
     record = recipe.to_dict()
     del record["config"]["optimizer"]  # weights written before the setting existed: its default applies
-    record["config"]["threads"] = 1  # threads change the speed, not the weights
+    record["config"]["threads"] = 1  # threads and compile change the speed, not the weights
+    record["config"]["compile"] = True
     path = tmp_path / "w.safetensors"
     write_safetensors({"x": torch.zeros(1)}, path, {"recipe": record})
     check_recipe(path, recipe)

@@ -119,6 +119,50 @@ def test_sharded_step_matches_the_plain_step(loss):
         torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-7)
 
 
+def test_compiled_training_is_deterministic_and_has_the_eager_gradients(windows):
+    from ens2zoo.training.step import make_step
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)  # two shards, as fit runs on this 2-core machine
+    try:
+        runs = [ens2zoo.create("unet", features=3).fit(windows, max_iter=2, batch_size=16, seed=5, compile=True)
+                for _ in range(2)]
+        first, again = (_weights(m) for m in runs)
+        assert all(torch.equal(first[k], again[k]) for k in first)
+        assert runs[0].training_report.losses == runs[1].training_report.losses
+
+        # one step, compiled and eager: two shards of 8, and the plain step on 8 on one thread
+        # (the shape and thread count of a shard: the same compiled graph, compiled once)
+        torch.set_num_threads(1)
+        torch.manual_seed(0)
+        x, r = torch.randn(16, 96) * 0.1, torch.rand(16, 96) * 0.05
+        grads = {}
+        for shards, compile, batch in ((2, False, 16), (2, True, 16), (1, False, 8), (1, True, 8)):
+            net = ens2zoo.create("unet", features=3).net.train()
+            net.load_state_dict(runs[0].net.state_dict())
+            with make_step(net, shards, compile=compile) as step:
+                step(net, x[:batch], r[:batch], None, get_loss("mse"))
+            grads[shards, compile] = [p.grad for p in net.parameters()]
+    finally:
+        torch.set_num_threads(previous)
+    for shards in (1, 2):  # the same gradients up to float32 rounding
+        for g, e in zip(grads[shards, True], grads[shards, False]):
+            torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-6 * e.abs().max().item())
+
+
+def test_cli_recipe_may_add_compile(tmp_path):
+    import argparse
+
+    from ens2zoo.cli.options import recipe_from_args
+
+    args = argparse.Namespace(recipe="unet", arch=None, hparam=None, reimage=None, loss=None, optimizer=None,
+                              lr=None, batch_size=None, max_iter=None, patience=None, seed=None, loss_window=None,
+                              hours=None, threads=1, compile=True)
+    recipe = recipe_from_args(args)
+    assert recipe.name == "unet" and recipe.config.compile and recipe.config.threads == 1
+    assert recipe.config.replace(compile=False, threads=None) == ens2zoo.training.recipes.get_recipe("unet").config
+
+
 def test_losses_by_name():
     assert {"mse", "eucd", "corr"} <= set(list_losses())
     pred = torch.tensor([[0.0, 1.0, 2.0]])

@@ -65,9 +65,10 @@ def check_recipe(weights: Path, recipe: Recipe) -> None:
     expected = recipe.to_dict()
     defaults = TrainingConfig().to_dict()  # settings added since a file was written take their defaults
 
-    def key(r: dict) -> tuple:  # threads change the speed, not the weights' recipe
+    def key(r: dict) -> tuple:  # threads and compile change the speed, not the weights' recipe
         config = {**defaults, **r.get("config", {})}
-        return r.get("architecture"), r.get("hparams"), {k: v for k, v in config.items() if k != "threads"}
+        return (r.get("architecture"), r.get("hparams"),
+                {k: v for k, v in config.items() if k not in TrainingConfig.SPEED_KEYS})
 
     if not isinstance(recorded, dict) or key(recorded) != key(expected):
         name = recorded.get("name") if isinstance(recorded, dict) else "no recorded recipe"

@@ -17,14 +17,13 @@ Inductor's cache lives in ``$TORCHINDUCTOR_CACHE_DIR``, by default ``<ens2zoo ca
 from __future__ import annotations
 
 import logging
-import os
 import weakref
 from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from ens2zoo.utils.files import cache_dir
+from ens2zoo.utils.files import use_inductor_cache
 
 __all__ = ["COMPILE_MIN_WINDOWS", "compiled_windows"]
 
@@ -38,11 +37,6 @@ Forward = Callable[[torch.Tensor], torch.Tensor]
 _compiled: weakref.WeakKeyDictionary[nn.Module, dict[tuple, Forward]] = weakref.WeakKeyDictionary()
 
 
-def _cache_folder() -> None:
-    if "TORCHINDUCTOR_CACHE_DIR" not in os.environ:
-        os.environ["TORCHINDUCTOR_CACHE_DIR"] = str(cache_dir() / "inductor")
-
-
 def compiled_windows(net: nn.Module, batch_size: int, window: int, device: torch.device) -> Forward:
     """``net`` compiled for batches of exactly ``batch_size`` windows of ``window`` samples.
 
@@ -54,7 +48,7 @@ def compiled_windows(net: nn.Module, batch_size: int, window: int, device: torch
     per_net = _compiled.setdefault(net, {})
     if key in per_net:
         return per_net[key]
-    _cache_folder()
+    use_inductor_cache()
 
     def padded(batch: torch.Tensor) -> torch.Tensor:
         n = batch.shape[0]

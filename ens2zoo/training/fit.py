@@ -18,7 +18,6 @@ the one at the end of the best such stretch.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import os
 import time
@@ -37,7 +36,7 @@ from ens2zoo.errors import InputError
 from ens2zoo.training.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.losses import get_loss
-from ens2zoo.training.step import ShardedStep, is_stochastic, plain_step
+from ens2zoo.training.step import is_stochastic, make_step
 from ens2zoo.utils.devices import resolve_device
 
 if TYPE_CHECKING:
@@ -162,9 +161,8 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
     stopped_early = False
     net.train()
     shards = torch.get_num_threads() if dev.type == "cpu" and not is_stochastic(net) else 1
-    runner = ShardedStep(net, shards) if shards > 1 else contextlib.nullcontext(plain_step)
-    with runner as step, tqdm(total=config.max_iter, initial=state.iteration, disable=not progress,
-                              desc=f"train {type(net).__name__}") as bar:
+    bar = tqdm(total=config.max_iter, initial=state.iteration, disable=not progress, desc=f"train {type(net).__name__}")
+    with make_step(net, shards, compile=config.compile) as step, bar:
         while state.iteration < config.max_iter:
             state.iteration += 1
             idx = _batch_indices(seed, state.iteration, len(windows), config.batch_size)

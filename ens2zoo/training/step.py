@@ -12,16 +12,26 @@ the last bits from a run with another thread count).
 
 Networks with stochastic layers (dropout) use the plain step: torch's global random
 generator cannot be shared by threads deterministically.
+
+With ``compile=True`` (:func:`make_step`) the networks run compiled by ``torch.compile``
+(Inductor): ~1.2× per U-Net step on the CPU (benchmarks/RESULTS.md §9).  Compiled kernels sum
+in another order than eager ones, so the weights differ from an eager run in the last bits;
+a compiled run is as deterministic as an eager one.  The first step compiles (seconds; the
+shards one after the other, since compilation is not meant to run on two threads at once).
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import ContextManager
 
 import torch
 from torch import nn
+
+from ens2zoo.utils.files import use_inductor_cache
 
 LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
@@ -44,13 +54,18 @@ class ShardedStep:
     """Forward and backward of batch shards on ``shards`` threads, one replica of ``net`` each.
 
     Use as a context manager (it owns the thread pool and sets torch's intra-op threads to 1
-    inside, restoring them after); call it like :func:`plain_step`.
+    inside, restoring them after); call it like :func:`plain_step`.  ``compile``: run the
+    replicas compiled by ``torch.compile``.
     """
 
-    def __init__(self, net: nn.Module, shards: int) -> None:
+    def __init__(self, net: nn.Module, shards: int, compile: bool = False) -> None:
+        if compile:
+            use_inductor_cache()
         self.net = net
         self.shards = shards
         self.replicas = [copy.deepcopy(net) for _ in range(shards)]
+        self.runners = [torch.compile(r) for r in self.replicas] if compile else self.replicas
+        self.compiled = not compile  # nothing to compile, or compiled by the first call
         self.params = list(net.parameters())
         self.buffers = list(net.buffers())
 
@@ -76,8 +91,10 @@ class ShardedStep:
     def __call__(self, net: nn.Module, x: torch.Tensor, rate: torch.Tensor, spikes: torch.Tensor,
                  loss_fn: LossFn) -> torch.Tensor:
         self._sync()
+        each = self.pool.map if self.compiled else map  # the compiling call runs the shards in turn
+        self.compiled = True
         parts = x.chunk(self.shards)
-        outs = list(self.pool.map(lambda i: self.replicas[i](parts[i]), range(len(parts))))
+        outs = list(each(lambda i: self.runners[i](parts[i]), range(len(parts))))
         joined = torch.cat([o.detach() for o in outs]).requires_grad_()
         value = loss_fn(joined, rate, spikes)
         (grad,) = torch.autograd.grad(value, joined)
@@ -90,7 +107,7 @@ class ShardedStep:
             outs[i].backward(grads[i])
             return [p.grad for p in replica.parameters()]
 
-        shard_grads = list(self.pool.map(backward, range(len(outs))))
+        shard_grads = list(each(backward, range(len(outs))))
         for j, p in enumerate(self.params):
             total = None
             for g in shard_grads:  # fixed order: deterministic sum
@@ -98,3 +115,20 @@ class ShardedStep:
                     total = g[j].clone() if total is None else total.add_(g[j])
             p.grad = total
         return value.detach()
+
+
+def make_step(net: nn.Module, shards: int, compile: bool = False) -> ContextManager[Callable[..., torch.Tensor]]:
+    """The training step for ``net``: :class:`ShardedStep` over ``shards`` threads if ``shards`` > 1,
+    else :func:`plain_step`; ``compile``: with the network compiled by ``torch.compile``."""
+    if shards > 1:
+        return ShardedStep(net, shards, compile=compile)
+    if not compile:
+        return contextlib.nullcontext(plain_step)
+    use_inductor_cache()
+    compiled = torch.compile(net)  # shares net's parameters
+
+    def step(_net: nn.Module, x: torch.Tensor, rate: torch.Tensor, spikes: torch.Tensor,
+             loss_fn: LossFn) -> torch.Tensor:
+        return plain_step(compiled, x, rate, spikes, loss_fn)
+
+    return contextlib.nullcontext(step)

@@ -1,4 +1,4 @@
-"""File helpers: the cache folder, content hashes, safetensors headers and output suffixes."""
+"""File helpers: the cache folders, content hashes, safetensors headers and output suffixes."""
 
 from __future__ import annotations
 
@@ -20,6 +20,12 @@ def cache_dir() -> Path:
     xdg = os.environ.get("XDG_CACHE_HOME")
     base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
     return base / "ens2zoo"
+
+
+def use_inductor_cache() -> None:
+    """Point ``torch.compile``'s on-disk cache at ``<cache_dir()>/inductor`` unless
+    ``$TORCHINDUCTOR_CACHE_DIR`` is set already (compiled graphs are then reused across processes)."""
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(cache_dir() / "inductor"))
 
 
 def sha256_file(path: str | os.PathLike) -> str:
