@@ -105,7 +105,8 @@ def main() -> None:
     ap.add_argument("--neurons", type=int, default=100)
     ap.add_argument("--minutes", type=float, default=30.0)
     ap.add_argument("--frame-rate", type=float, default=30.0)
-    ap.add_argument("--stride", type=int, default=16)
+    ap.add_argument("--stride", type=int, default=16, help="window stride (left out for whole-trace models, "
+                                                           "e.g. ens2-exc-fast, which refuse it)")
     ap.add_argument("--model", default="ens2-exc")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "ens2zoo_cluster_bench",
@@ -114,8 +115,11 @@ def main() -> None:
     args = ap.parse_args()
 
     inputs = simulate(args.data / "inputs", args.recordings, args.neurons, args.minutes, args.frame_rate)
-    common = ["predict", *map(str, inputs), "--frame-rate", str(args.frame_rate), "--stride", str(args.stride),
-              "--model", args.model, "--no-progress"]
+    import ens2zoo
+
+    windowed = ens2zoo.load(args.model).readout != "whole-trace"
+    common = ["predict", *map(str, inputs), "--frame-rate", str(args.frame_rate),
+              *(["--stride", str(args.stride)] if windowed else []), "--model", args.model, "--no-progress"]
     results = {}
     for name, extra in (("in-process, one after another", []),
                         (f"--scheduler local --workers {args.workers}",
@@ -137,7 +141,8 @@ def main() -> None:
     hours = args.recordings * args.neurons * args.minutes / 60
     serial, cluster = results.values()
     print(f"\n{args.recordings} recordings × {args.neurons} neurons × {args.minutes:g} min at {args.frame_rate:g} Hz "
-          f"({hours:g} neuron-hours), {args.model}, stride {args.stride}; {os.cpu_count()} CPU cores")
+          f"({hours:g} neuron-hours), {args.model}, {f'stride {args.stride}' if windowed else 'whole trace'}; "
+          f"{os.cpu_count()} CPU cores")
     print("| run | wall time | CPU time | neuron-hours / min | peak RSS |")
     print("| --- | ---: | ---: | ---: | --- |")
     for name, r in results.items():
