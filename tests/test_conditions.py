@@ -261,6 +261,22 @@ def test_benchmark_writes_condition_tables_and_resumes(small_root, tmp_path, cap
     assert all(_same(a, b) for a, b in zip(conds, read_csv(out / f"{recipe.name}_lodo_DS05_conditions.csv")))
 
 
+def test_benchmark_scores_native_rows_at_stride_and_conditions_at_conditions_stride(small_root, tmp_path,
+                                                                                      monkeypatch):
+    from ens2zoo.benchmark import lodo
+
+    monkeypatch.setenv("ENS2ZOO_SHARED", str(tmp_path / "nowhere"))
+    used = {}
+    for name in ("evaluate_model", "evaluate_conditions"):
+        real = getattr(lodo, name)
+        monkeypatch.setattr(lodo, name, lambda *a, _real=real, _name=name, **k: used.setdefault(_name, k["stride"])
+                            and _real(*a, **k))
+    recipe = Recipe("mlp", "mlp", {}, TrainingConfig(max_iter=3, patience=3, batch_size=64, seed=1))
+    run_benchmark(small_root, ["DS05"], tmp_path / "results", recipe, training_datasets="DS03*", stride=1,
+                  log_interval=0, conditions="native,15:4", conditions_stride=4)
+    assert used == {"evaluate_model": 1, "evaluate_conditions": 4}  # the paper's rows stay exact
+
+
 # --- the OASIS peer -------------------------------------------------------------------------------
 
 def test_spread_to_rate_preserves_totals():

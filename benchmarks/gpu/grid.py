@@ -72,7 +72,7 @@ def benchmark(recipe: str, fold: str, data: str, *, conditions: bool = False, in
     argv = [sys.executable, "-m", "ens2zoo", "benchmark", "--recipe", recipe, "--lodo", fold, "--data", data,
             "-o", str(LODO), "--device", "cuda", "--threads", "1", "--log-every", "500"]
     if conditions:
-        argv += ["--conditions", CONDITIONS, "--stride", "4"]
+        argv += ["--conditions", CONDITIONS, "--conditions-stride", "4"]  # native rows exact
     if inhibitory:
         argv += ["--training-datasets", "DS2[2-7]*"]
     return argv

@@ -122,10 +122,12 @@ def _fold_conditions(out: Path, recipe: Recipe, prefix: str, folder: Path, weigh
 
 
 def run_fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequence[Path], *, stride: int,
-             device: str, log_interval: int, conditions: Sequence[Condition] = ()) -> list[dict]:
-    """Train (or reuse) and evaluate one fold; returns its native per-neuron rows.
+             device: str, log_interval: int, conditions: Sequence[Condition] = (),
+             conditions_stride: int | None = None) -> list[dict]:
+    """Train (or reuse) and evaluate one fold; returns its native per-neuron rows (at ``stride``).
 
-    Non-native ``conditions`` are scored too, into ``<recipe>_lodo_<prefix>_conditions.csv``.
+    Non-native ``conditions`` are scored too (at ``conditions_stride``, default ``stride``), into
+    ``<recipe>_lodo_<prefix>_conditions.csv``.
     Runs with torch's current thread count unless ``recipe.config.threads`` sets one for the
     training; :func:`run_benchmark` calls it once per held-out dataset (through ``fold_map``).
     """
@@ -139,7 +141,8 @@ def run_fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Seq
         train_and_save(training, weights, recipe, device=device, resume=True, log_interval=log_interval)
     others = [c for c in conditions if not c.is_native]
     if others:
-        _fold_conditions(out, recipe, prefix, folder, weights, others, stride=stride, device=device)
+        _fold_conditions(out, recipe, prefix, folder, weights, others,
+                         stride=stride if conditions_stride is None else conditions_stride, device=device)
     if table.is_file() and table.stat().st_mtime >= weights.stat().st_mtime:
         log.info("%s is up to date: not re-evaluating", table)
         return read_csv(table)
@@ -176,6 +179,7 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
                   recipe: Recipe | Sequence[Recipe], *, training_datasets: str = EXCITATORY_TRAINING,
                   stride: int = 1, published: str | os.PathLike | None = None, device: str = "cpu",
                   log_interval: int = 100, conditions: str | Sequence[str | Condition] | None = None,
+                  conditions_stride: int | None = None,
                   fold_map: Callable[[list[dict[str, Any]]], list[list[dict]]] | None = None) -> list[dict]:
     """Leave-one-dataset-out benchmark; returns the summary rows (also written to ``summary.csv``).
 
@@ -188,12 +192,13 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
             at once (on a cluster, in parallel); the summary has one block per recipe.
         training_datasets: comma-separated globs of the training pool; the held-out
             dataset is removed from it.
-        stride: inference stride for the evaluation (1 = exact).
+        stride: inference stride for the evaluation of the native rows (1 = exact, the paper's table).
         published: published per-neuron metrics CSV (default: :func:`published_metrics_path`).
         conditions: recording conditions (``"native,30:2,7.5:8"``, see
             :mod:`ens2zoo.benchmark.conditions`) to score each fold's model under as well; the
             non-native ones go to ``<recipe>_lodo_<DSxx>_conditions.csv``, while
             ``<recipe>_lodo_<DSxx>.csv`` and the summary keep the native rows (the paper's table).
+        conditions_stride: inference stride for the condition rows (default: ``stride``).
         fold_map: runs the folds: given one keyword dict of :func:`run_fold` per held-out dataset,
             returns each fold's rows in the same order (e.g. ``ens2zoo.cluster.run_folds`` on a
             Dask cluster, one fold per worker).  Default: one after another in this process,
@@ -228,7 +233,8 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
 
     recipes = [recipe] if isinstance(recipe, Recipe) else list(recipe)
     folds = [{"out": out, "recipe": r, "prefix": prefix, "folder": folder, "training": training,
-              "stride": stride, "device": device, "log_interval": log_interval, "conditions": conds}
+              "stride": stride, "device": device, "log_interval": log_interval, "conditions": conds,
+              "conditions_stride": conditions_stride}
              for r in recipes for prefix, _, folder, training in plan]
     if fold_map is None:
         results = []

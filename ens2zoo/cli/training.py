@@ -107,7 +107,8 @@ def _cmd_benchmark(args: argparse.Namespace) -> int:
     from ens2zoo.utils.checks import split_globs
 
     kwargs = dict(training_datasets=args.training_datasets, stride=args.stride, published=args.published,
-                  device=args.device, log_interval=args.log_every, conditions=args.conditions)
+                  device=args.device, log_interval=args.log_every, conditions=args.conditions,
+                  conditions_stride=args.conditions_stride)
     if args.scheduler is None:
         if args.workers is not None:
             raise InputError("--workers N sizes a local Dask cluster: add --scheduler local")
@@ -158,7 +159,11 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated globs of the training pool, minus the held-out dataset "
                         f"(default: {EXCITATORY_TRAINING!r})")
     b.add_argument("-o", "--output", required=True, help="results folder")
-    b.add_argument("--stride", type=int, default=1, help="evaluation window stride (1 = exact, as published)")
+    b.add_argument("--stride", type=int, default=1, help="evaluation window stride of the native rows "
+                                                         "(1 = exact, as published)")
+    b.add_argument("--conditions-stride", type=int, metavar="N",
+                   help="window stride of the --conditions rows (default: --stride; 4 keeps them affordable "
+                        "while the native rows stay exact)")
     b.add_argument("--published", help="published per-neuron metrics CSV (default: "
                                        "$ENS2ZOO_SHARED/ens2_reference/published_lodo_metrics.csv)")
     b.add_argument("--conditions", metavar="30:2,7.5:8,...",

@@ -49,6 +49,8 @@ _LODO = TrainingConfig(max_iter=1500, loss_window=100)
 _ZOO = TrainingConfig(max_iter=3000, loss_window=100)
 #: the noise-matched training data: the recordings plus 3 re-imaged copies (7.5/15/30 Hz, ν 1–9)
 _NOISE_MATCHED = ReimageSpec(frame_rates=(7.5, 15.0, 30.0), noise_levels=(1.0, 9.0), copies=3)
+#: the CASCADE peer: its optimiser and batch on the noise-matched data
+_CASCADE = TrainingConfig(optimizer="adagrad", batch_size=8192, max_iter=6000, loss_window=100, reimage=_NOISE_MATCHED)
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("published", "unet", config=TrainingConfig(),
@@ -61,11 +63,15 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("ens2-nm", "unet", config=_ZOO.replace(reimage=_NOISE_MATCHED),
            description="noise- and frame-rate-matched U-Net: the data plus 3 re-imaged copies "
                        "(7.5/15/30 Hz, ν 1–9), 3000 iterations, 100-iteration loss mean"),
-    Recipe("cascade", "cascade", config=TrainingConfig(
-        optimizer="adagrad", batch_size=8192, max_iter=6000, loss_window=100, reimage=_NOISE_MATCHED),
+    Recipe("cascade", "cascade", config=_CASCADE,
            description="peer: CASCADE's network, loss (MSE), optimiser (Adagrad, Keras defaults) and batch "
                        "(8192) on the noise-matched data of ens2-nm; one model across ν 1–9 (CASCADE trains "
-                       "one ensemble per integer ν); 6000 iterations, 100-iteration loss mean"),
+                       "one ensemble per integer ν); at most 6000 iterations, early stopping on the "
+                       "100-iteration loss mean (patience 500)"),
+    Recipe("cascade-fixed", "cascade", config=_CASCADE.replace(patience=_CASCADE.max_iter),
+           description="peer: recipe cascade without early stopping, all 6000 iterations: CASCADE's own "
+                       "budget (10 epochs of at most 5,000,000 windows at batch 8192, ~6,100 iterations "
+                       "per model, no early stopping)"),
     Recipe("ens2-v1", "unet", config=_ZOO,
            description="the zoo's first U-Nets (ens2-exc-v1, ens2-inh-v1): 3000 iterations, 100-iteration loss mean"),
 )}

@@ -1,0 +1,89 @@
+"""Check that every committed fold CSV comes back from its committed weights, exactly.
+
+    .venv/bin/python benchmarks/lodo/check_folds.py --data ../shared/ground_truth [--recipes cascade,ens2-nm] [--fix]
+
+For each native table ``benchmarks/lodo/<recipe>_lodo_<DSxx>.csv`` (OASIS has no weights and is
+left out) it runs what the issue promises anyone can run,
+
+    ens2zoo evaluate --weights WEIGHTS --data DATA --datasets 'DSxx*' -o FRESH.csv
+
+(exact, stride 1; the architecture read from the weights), where WEIGHTS is
+``benchmarks/lodo/weights/<recipe>_lodo_<DSxx>.safetensors``, the family folder
+``…/<recipe>_lodo_<DSxx>/``, or a family member ``…/ens2-{exc,inh}_lodo_<DSxx>/<recipe>.safetensors``,
+and compares the per-neuron correlations.  Prints the largest difference per table; exits 1 if
+any table differs by more than 1e-9 points, or, with ``--fix``, replaces such tables with the
+fresh exact rows (atomically) and lists them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import re
+import sys
+import tempfile
+from pathlib import Path
+
+from ens2zoo.cli.main import main as cli
+
+LODO = Path("benchmarks/lodo")
+TABLE = re.compile(r"(.+)_lodo_(DS\d+)\.csv")
+
+
+def fold_weights(recipe: str, fold: str) -> Path | None:
+    """The committed weights of ``recipe``'s fold ``fold`` (a file, a family folder or a member)."""
+    weights = LODO / "weights"
+    for candidate in (weights / f"{recipe}_lodo_{fold}.safetensors", weights / f"{recipe}_lodo_{fold}",
+                      *(weights / f"{family}_lodo_{fold}" / f"{recipe}.safetensors"
+                        for family in ("ens2-exc", "ens2-inh"))):
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def _corr(path: Path) -> dict[str, float]:
+    with open(path, newline="") as f:
+        return {row["neuron"]: float(row["corr"]) for row in csv.DictReader(f)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--recipes", help="comma-separated recipes to check (default: every table's)")
+    parser.add_argument("--fix", action="store_true", help="replace differing tables with the exact rows")
+    args = parser.parse_args()
+    wanted = set(args.recipes.split(",")) if args.recipes else None
+    differing = []
+    for table in sorted(LODO.glob("*_lodo_DS*.csv")):
+        match = TABLE.fullmatch(table.name)
+        if not match or (wanted and match[1] not in wanted) or match[1] == "oasis":
+            continue
+        recipe, fold = match[1], match[2]
+        weights = fold_weights(recipe, fold)
+        if weights is None:
+            print(f"{table.name}: no committed weights", flush=True)
+            differing.append(table)
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            fresh = Path(tmp) / table.name
+            status = cli(["evaluate", "--weights", str(weights), "--data", args.data, "--datasets", f"{fold}*",
+                          "-o", str(fresh), "--threads", "1", "--no-progress"])
+            if status != 0:
+                raise SystemExit(f"{table.name}: ens2zoo evaluate failed ({status})")
+            old, new = _corr(table), _corr(fresh)
+            worst = max(abs(old[n] - new[n]) for n in new) if old.keys() == new.keys() else float("inf")
+            print(f"{table.name}: {len(new)} neurons, largest |Δ corr| {worst:.2e} points ({weights})", flush=True)
+            if worst > 1e-9:
+                differing.append(table)
+                if args.fix:
+                    tmp_table = table.with_suffix(".csv.tmp")
+                    tmp_table.write_bytes(fresh.read_bytes())
+                    os.replace(tmp_table, table)
+    if differing:
+        print(("replaced with the exact rows: " if args.fix else "differ: ") + ", ".join(t.name for t in differing))
+    sys.exit(1 if differing and not args.fix else 0)
+
+
+if __name__ == "__main__":
+    main()
