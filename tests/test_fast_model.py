@@ -74,6 +74,20 @@ def test_sub_trace_matches_away_from_its_ends():
     torch.testing.assert_close(part[h:-h], whole[1000 + h:2200 - h], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("chunk", [37, 500, 1000, 5000])
+def test_whole_trace_rate_in_chunks_equals_one_pass(chunk):
+    from ens2zoo.inference.windows import _whole_trace_rate
+
+    net = _net(channels=8).eval()
+    x = np.random.default_rng(chunk).normal(0, 0.1, 3001).astype(np.float32)
+    with torch.no_grad():
+        whole = net(torch.from_numpy(x)[None])[0].double().numpy()
+    chunked = _whole_trace_rate(net, x, torch.device("cpu"), chunk=chunk)
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6, atol=1e-7 * np.abs(whole).max())
+    plain = _whole_trace_rate(lambda t: net(t), x, torch.device("cpu"), chunk=chunk)  # no receptive_half
+    np.testing.assert_array_equal(plain, whole)
+
+
 def test_stride_is_refused_with_a_clear_error():
     model = ens2zoo.create("tcn")
     with pytest.raises(InputError, match="no stride"):

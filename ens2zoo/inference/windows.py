@@ -204,13 +204,35 @@ def network_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray,
         return _centre_rate(net, trace, window=window, stride=stride, batch_size=batch_size, device=device,
                             on_batch=on_batch, pool=pool), 0
     if readout == "whole-trace":
-        x = torch.from_numpy(np.asarray(trace, dtype=np.float32))[None, :].to(device)
-        with torch.inference_mode():
-            out = net(x).reshape(-1).to(torch.float64).cpu().numpy()
+        out = _whole_trace_rate(net, trace, device)
         if on_batch is not None:
             on_batch(1)
         return out, 0
     raise ValueError(f"unknown read-out {readout!r}")
+
+
+#: Whole-trace networks run over chunks of this many samples (each with the network's receptive
+#: field either side, ``net.receptive_half``): a 30-min trace in one pass leaves the CPU caches
+#: (32 channels × 108,000 samples), and chunks make the fast model ~3× faster.  Exact: every
+#: output sees the same inputs as in one pass (up to float rounding in the convolutions).
+WHOLE_TRACE_CHUNK = 16384
+
+
+def _whole_trace_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray,
+                      device: torch.device, chunk: int = WHOLE_TRACE_CHUNK) -> np.ndarray:
+    """A whole-trace network's rate over ``trace`` (float64), in chunks where the network states its
+    receptive field (``receptive_half``, samples either side), else in one pass."""
+    x = torch.from_numpy(np.asarray(trace, dtype=np.float32))
+    n = x.shape[0]
+    halo = getattr(net, "receptive_half", None)
+    spans = [(0, n)] if halo is None else [(a, min(n, a + chunk)) for a in range(0, n, chunk)]
+    out = np.empty(n, dtype=np.float64)
+    with torch.inference_mode():
+        for start, stop in spans:
+            lo, hi = (start, stop) if halo is None else (max(0, start - halo), min(n, stop + halo))
+            y = net(x[None, lo:hi].to(device)).reshape(-1)
+            out[start:stop] = y[start - lo:stop - lo].to(torch.float64).cpu().numpy()
+    return out
 
 
 def trace_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.ndarray, **kwargs) -> np.ndarray:
