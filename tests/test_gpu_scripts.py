@@ -80,6 +80,8 @@ def test_grid_plans_only_what_is_not_committed(tmp_path, monkeypatch):
     assert tasks["ens2-v1:DS23"].argv[-2:] == ["--training-datasets", "DS2[2-7]*"]
     assert "zoo:ens2-inh-nm" not in tasks and "mlp:DS03" not in tasks and "mlp:DS04" in tasks
     assert {n.split(":")[1] for n in tasks if n.startswith("cascade:")} == set(grid.PEER_FOLDS)
+    assert {n.split(":")[1] for n in tasks if n.startswith("cascade-fixed:")} == set(grid.PEER_FOLDS)
+    assert tasks["cascade-fixed:DS09"].argv[-2:] == ["--conditions-stride", "4"]  # native rows exact
     assert all(t.argv[0] == sys.executable for t in tasks.values())
 
 

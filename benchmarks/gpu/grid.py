@@ -101,8 +101,8 @@ def plan(data: str) -> list[Task]:
                 sys.executable, "-m", "ens2zoo", "train", "--recipe", "ens2-nm", "--data", data,
                 "--datasets", "DS2[2-7]*", "-o", "zoo_weights/ens2-inh-nm.safetensors", "--device", "cuda",
                 "--threads", "1", "--log-every", "500", "--resume", "--keep-checkpoint"]))
-    tasks += [Task(f"cascade:{f}", benchmark("cascade", f, data, conditions=True)) for f in PEER_FOLDS
-              if not committed(f"cascade_lodo_{f}")]
+    tasks += [Task(f"{r}:{f}", benchmark(r, f, data, conditions=True)) for r in ("cascade", "cascade-fixed")
+              for f in PEER_FOLDS if not committed(f"{r}_lodo_{f}")]
     tasks += [Task(f"{r}:{f}", benchmark(r, f, data)) for r in ("mlp", "cnn", "lstm") for f in PEER_FOLDS
               if not committed(f"{r}_lodo_{f}")]
     return tasks

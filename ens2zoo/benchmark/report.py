@@ -289,8 +289,9 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
         lines += ["## Peers", "",
                   "Same held-out neurons, same targets. `cascade`: CASCADE's network and training re-implemented "
                   "(recipe `cascade`, see `ens2zoo/architectures/cascade.py` for what differs from CASCADE), "
-                  "stopped early by our rule; `cascade-fixed`: the same for CASCADE's full budget (6,000 "
-                  "iterations, no early stopping); "
+                  "stopped early by our rule, which can undertrain it; `cascade-fixed`: the same for "
+                  "CASCADE's full budget (6,000 iterations, no early stopping), to be preferred where it "
+                  "has the fold; "
                   "`oasis`: OASIS AR(2) ℓ1 (`ens2zoo/benchmark/oasis.py`), no training. The figure shows "
                   "the models that have every peer fold.", "",
                   "| held out | " + " | ".join(cols) + " |", "| --- | " + " | ".join("---:" for _ in cols) + " |"]
