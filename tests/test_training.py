@@ -150,7 +150,7 @@ def test_compiled_training_is_deterministic_and_has_the_eager_gradients(windows)
             torch.testing.assert_close(g, e, rtol=1e-4, atol=1e-6 * e.abs().max().item())
 
 
-def test_cli_recipe_may_add_compile(tmp_path):
+def test_cli_recipe_may_add_compile():
     import argparse
 
     from ens2zoo.cli.options import recipe_from_args

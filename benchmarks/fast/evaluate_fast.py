@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from train_fast import fold_teacher  # this folder's script
 
 import ens2zoo
 from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
@@ -27,10 +28,15 @@ from ens2zoo.benchmark.evaluation import evaluate_model, read_csv, write_csv
 from ens2zoo.cli.options import weights_description
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.zoo.entries import Preprocessing
-from ens2zoo.zoo.factory import load_folder
 
 CONDITIONS = "30:2,30:4,30:8,15:4,7.5:4,7.5:8"
 OUT = Path("benchmarks/fast")
+
+
+def load_student(weights: Path, device: str = "cpu") -> ens2zoo.SpikeModel:
+    """A fold's whole-trace student (``tcn``, hyper-parameters read from the weights, silent on flat input)."""
+    return ens2zoo.create("tcn", weights=weights, preprocessing=Preprocessing(flat_guard=True), device=device,
+                          **weights_description(str(weights)).get("hparams", {}))
 
 
 def main() -> None:
@@ -53,12 +59,9 @@ def main() -> None:
         dataset_glob, tag, names = "DS01-*", "DS01", ("ens2-exc", "ens2-exc-fast")
     else:
         fold = args.fold.upper()
-        folder = Path(f"benchmarks/lodo/weights/ens2-exc_lodo_{fold}")
-        teacher = load_folder(folder if (folder / "manifest.json").is_file() else Path(f"runs/fast/teacher_{fold}"),
-                              device=args.device)
+        teacher, _ = fold_teacher(fold, args.device)
         weights = Path(args.student or OUT / "weights" / f"ens2-exc-fast_lodo_{fold}.safetensors")
-        student = ens2zoo.create("tcn", weights=weights, preprocessing=Preprocessing(flat_guard=True),
-                                 device=args.device, **weights_description(str(weights)).get("hparams", {}))
+        student = load_student(weights, args.device)
         dataset_glob, tag = f"{fold}-*", f"lodo_{fold}"
         names = ("ens2-exc", weights.stem.split("_lodo_")[0])
     (dataset_folder,) = find_datasets(args.data, dataset_glob)

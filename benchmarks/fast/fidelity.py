@@ -4,12 +4,13 @@
         --student benchmarks/fast/weights/ens2-exc-fast-data8_lodo_DS04.safetensors --data ../shared/ground_truth
 
 For each dataset: the median correlation (%) with the true rate of the teacher
-(``benchmarks/lodo/weights/ens2-exc_lodo_<fold>``), of the student, and of the student before its
-fine-tuning (the best distillation state, read from ``runs/fast/<student>/distill.ckpt.safetensors``
-where it exists), all exact on the published protocol (``evaluate_model``); and the fidelity: the
-median over recordings of the correlation between the student's and the teacher's 60 Hz rates.
-A student that trails its teacher as much on the teacher's training datasets as on the held-out
-one lacks capacity (or training), not generalisation.
+(``benchmarks/lodo/weights/ens2-exc_lodo_<fold>``, loaded by ``train_fast.fold_teacher``), of
+the student, and of the student before its fine-tuning (the best distillation state, read from
+``runs/fast/<student>/distill.ckpt.safetensors`` where it exists), all exact on the published
+protocol (``evaluate_model``); and the fidelity: the median over recordings of the correlation
+between the student's and the teacher's 60 Hz rates.  A student that trails its teacher as much
+on the teacher's training datasets as on the held-out one lacks capacity (or training), not
+generalisation.
 """
 
 from __future__ import annotations
@@ -19,19 +20,12 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from evaluate_fast import load_student  # scripts of this folder
 from safetensors.torch import load_file
+from train_fast import fold_teacher
 
-import ens2zoo
 from ens2zoo.benchmark.evaluation import evaluate_model
-from ens2zoo.cli.options import weights_description
 from ens2zoo.data import find_datasets, load_dataset
-from ens2zoo.zoo.entries import Preprocessing
-from ens2zoo.zoo.factory import load_folder
-
-
-def _student(weights: Path) -> ens2zoo.SpikeModel:
-    return ens2zoo.create("tcn", weights=weights, preprocessing=Preprocessing(flat_guard=True),
-                          **weights_description(str(weights)).get("hparams", {}))
 
 
 def main() -> None:
@@ -44,11 +38,10 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     fold = args.fold.upper()
-    models = {"teacher": load_folder(Path(f"benchmarks/lodo/weights/ens2-exc_lodo_{fold}")),
-              "student": _student(args.student)}
+    models = {"teacher": fold_teacher(fold)[0], "student": load_student(args.student)}
     checkpoint = Path("runs/fast") / args.student.stem / "distill.ckpt.safetensors"
     if checkpoint.is_file():
-        models["distilled only"] = _student(args.student)
+        models["distilled only"] = load_student(args.student)
         best = {k.removeprefix("best."): v for k, v in load_file(checkpoint).items() if k.startswith("best.")}
         models["distilled only"].net.load_state_dict(best)
     print(f"| dataset | {' | '.join(models)} | fidelity (student vs teacher) |")

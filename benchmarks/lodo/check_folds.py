@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import re
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 from ens2zoo.cli.main import main as cli
+from ens2zoo.utils.atomic import atomic_path
 
 LODO = Path("benchmarks/lodo")
 TABLE = re.compile(r"(.+)_lodo_(DS\d+)\.csv")
@@ -77,9 +78,8 @@ def main() -> None:
             if worst > 1e-9:
                 differing.append(table)
                 if args.fix:
-                    tmp_table = table.with_suffix(".csv.tmp")
-                    tmp_table.write_bytes(fresh.read_bytes())
-                    os.replace(tmp_table, table)
+                    with atomic_path(table) as tmp_table:
+                        shutil.copyfile(fresh, tmp_table)
     if differing:
         print(("replaced with the exact rows: " if args.fix else "differ: ") + ", ".join(t.name for t in differing))
     sys.exit(1 if differing and not args.fix else 0)

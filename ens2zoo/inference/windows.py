@@ -225,11 +225,13 @@ def _whole_trace_rate(net: Callable[[torch.Tensor], torch.Tensor], trace: np.nda
     x = torch.from_numpy(np.asarray(trace, dtype=np.float32))
     n = x.shape[0]
     halo = getattr(net, "receptive_half", None)
-    spans = [(0, n)] if halo is None else [(a, min(n, a + chunk)) for a in range(0, n, chunk)]
+    if halo is None:  # receptive field unknown: one chunk, the whole trace
+        chunk, halo = max(n, 1), 0
     out = np.empty(n, dtype=np.float64)
     with torch.inference_mode():
-        for start, stop in spans:
-            lo, hi = (start, stop) if halo is None else (max(0, start - halo), min(n, stop + halo))
+        for start in range(0, n, chunk):
+            stop = min(n, start + chunk)
+            lo, hi = max(0, start - halo), min(n, stop + halo)
             y = net(x[None, lo:hi].to(device)).reshape(-1)
             out[start:stop] = y[start - lo:stop - lo].to(torch.float64).cpu().numpy()
     return out

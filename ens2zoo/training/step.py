@@ -26,7 +26,6 @@ import contextlib
 import copy
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import ContextManager
 
 import torch
 from torch import nn
@@ -65,7 +64,7 @@ class ShardedStep:
         self.shards = shards
         self.replicas = [copy.deepcopy(net) for _ in range(shards)]
         self.runners = [torch.compile(r) for r in self.replicas] if compile else self.replicas
-        self.compiled = not compile  # nothing to compile, or compiled by the first call
+        self.warm = not compile  # False until the first call has compiled the replicas
         self.params = list(net.parameters())
         self.buffers = list(net.buffers())
 
@@ -91,8 +90,8 @@ class ShardedStep:
     def __call__(self, net: nn.Module, x: torch.Tensor, rate: torch.Tensor, spikes: torch.Tensor,
                  loss_fn: LossFn) -> torch.Tensor:
         self._sync()
-        each = self.pool.map if self.compiled else map  # the compiling call runs the shards in turn
-        self.compiled = True
+        each = self.pool.map if self.warm else map  # the compiling call runs the shards in turn
+        self.warm = True
         parts = x.chunk(self.shards)
         outs = list(each(lambda i: self.runners[i](parts[i]), range(len(parts))))
         joined = torch.cat([o.detach() for o in outs]).requires_grad_()
@@ -117,7 +116,8 @@ class ShardedStep:
         return value.detach()
 
 
-def make_step(net: nn.Module, shards: int, compile: bool = False) -> ContextManager[Callable[..., torch.Tensor]]:
+def make_step(net: nn.Module, shards: int,
+              compile: bool = False) -> contextlib.AbstractContextManager[Callable[..., torch.Tensor]]:
     """The training step for ``net``: :class:`ShardedStep` over ``shards`` threads if ``shards`` > 1,
     else :func:`plain_step`; ``compile``: with the network compiled by ``torch.compile``."""
     if shards > 1:
