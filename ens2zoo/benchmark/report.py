@@ -24,6 +24,7 @@ import numpy as np
 from ens2zoo.benchmark.conditions import PAPER_CONDITIONS, parse_conditions, row_condition
 from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
+from ens2zoo.utils.atomic import atomic_path
 
 __all__ = [
     "EXCITATORY_FOLDS",
@@ -170,6 +171,15 @@ def _target_lines(native: Tables) -> list[str]:
     return [*lines, ""]
 
 
+def _save(fig, path: Path) -> None:
+    """Write ``fig`` to ``path`` atomically (a half-written PNG never replaces the last one) and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+
+
 def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> list[str]:
     import matplotlib
 
@@ -198,8 +208,7 @@ def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> 
     ax.set_title("held-out datasets (leave-one-dataset-out)")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "lodo_boxplots.png", dpi=120)
-    plt.close(fig)
+    _save(fig, out / "lodo_boxplots.png")
     written.append("lodo_boxplots.png")
 
     fig, ax = plt.subplots(figsize=(4.6, 4.4))
@@ -212,8 +221,7 @@ def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> 
     ax.set_ylabel("ours, fold median corr (%)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "lodo_ours_vs_published.png", dpi=120)
-    plt.close(fig)
+    _save(fig, out / "lodo_ours_vs_published.png")
     written.append("lodo_ours_vs_published.png")
 
     peer_folds = sorted({f for p in PEERS if p in native for f in native[p]})
@@ -226,8 +234,7 @@ def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> 
         ax.set_ylabel("correlation with true rate (%)")
         ax.set_title(f"peers on {len(peer_folds)} folds ({', '.join(peer_folds)})", fontsize=9)
         fig.tight_layout()
-        fig.savefig(out / "lodo_peers.png", dpi=120)
-        plt.close(fig)
+        _save(fig, out / "lodo_peers.png")
         written.append("lodo_peers.png")
     return written
 
@@ -332,7 +339,6 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
     figures = _figures(native, published, folder)
     lines += ["## Figures", ""] + [f"![{name}]({name})" for name in figures] + [""]
     path = folder / "REPORT.md"
-    tmp = path.with_suffix(".md.tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text("\n".join(lines), encoding="utf-8")
     return path
