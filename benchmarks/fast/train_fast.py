@@ -66,6 +66,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--fold", help="held-out dataset (e.g. DS09); default: the zoo student")
     parser.add_argument("--data", default="../shared/ground_truth")
+    parser.add_argument("--datasets", default=EXCITATORY,
+                        help="unlabelled input from these datasets (comma-separated globs; default: the excitatory "
+                             "training datasets); the held-out --fold is removed from them in any case")
     parser.add_argument("--hours-original", type=float, default=3.0, help="hours of recordings as they are")
     parser.add_argument("--hours-reimaged", type=float, default=3.0, help="hours of re-imaged copies")
     parser.add_argument("--iters", type=int, default=3000, help="distillation iterations")
@@ -86,9 +89,11 @@ def main() -> None:
     output = Path(args.output or (f"benchmarks/fast/weights/{name}.safetensors" if fold
                                   else "zoo_weights/ens2-exc-fast.safetensors"))
     run_dir = RUNS / output.name.removesuffix(".safetensors")
-    folders = [f for f in find_datasets(args.data, EXCITATORY) if not (fold and f.name.startswith(f"{fold}-"))]
-    if fold and len(folders) == len(find_datasets(args.data, EXCITATORY)):
+    if fold and not any(f.name.startswith(f"{fold}-") for f in find_datasets(args.data, EXCITATORY)):
         raise SystemExit(f"{fold} is not one of the excitatory training datasets")
+    folders = [f for f in find_datasets(args.data, args.datasets) if not (fold and f.name.startswith(f"{fold}-"))]
+    if not folders:
+        raise SystemExit(f"no training dataset left in {args.data} for --datasets {args.datasets!r}")
     if fold:
         teacher, teacher_name = fold_teacher(fold, args.device)
     else:
