@@ -18,13 +18,13 @@ fresh exact rows (atomically) and lists them.
 from __future__ import annotations
 
 import argparse
-import csv
 import re
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
+from ens2zoo.benchmark.evaluation import read_csv
 from ens2zoo.cli.main import main as cli
 from ens2zoo.utils.atomic import atomic_path
 
@@ -44,8 +44,7 @@ def fold_weights(recipe: str, fold: str) -> Path | None:
 
 
 def _corr(path: Path) -> dict[str, float]:
-    with open(path, newline="") as f:
-        return {row["neuron"]: float(row["corr"]) for row in csv.DictReader(f)}
+    return {row["neuron"]: row["corr"] for row in read_csv(path)}
 
 
 def main() -> None:
