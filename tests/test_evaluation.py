@@ -29,7 +29,7 @@ from ens2zoo.metrics import evaluate
 
 from shared_data import DS03_FILES, DS05_FILES
 
-METRICS = ("corr", "vrd", "vpd", "er50", "error", "bias")
+METRICS = ("corr", "vrd", "vpd", "er50", "error", "bias", "count", "spike_count")
 
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")

@@ -273,6 +273,9 @@ def _expected_record(pred_rate, true_rate, pred_ev, true_ev):
         "er50": 100 * error_rate(pred_ev, true_ev, 0.05),
         "error": cascade_error_bias(pred_rate, true_rate)[0],
         "bias": cascade_error_bias(pred_rate, true_rate)[1],
+        # the obvious definitions: clipped predicted mass and predicted spikes over the true mass
+        "count": np.clip(pred_rate, 0, None).sum() / true_rate.sum(),
+        "spike_count": len(pred_ev) / true_rate.sum(),
     }
 
 
@@ -286,6 +289,19 @@ def test_evaluate_matches_per_pair_functions():
         assert rec[key] == pytest.approx(want[key], rel=1e-12, abs=1e-12), key
     # ER is called with the prediction first, as ENS² does
     assert rec["er50"] == 100 * error_rate(data[2], data[3], 0.05)
+    assert rec["count"] == pytest.approx(1 + rec["bias"], rel=1e-12)
+
+
+def test_count_is_one_plus_bias_where_defined_and_nan_without_true_mass():
+    rng = np.random.default_rng(13)
+    rows = [evaluate(*_neuron(rng, 60.0 + 10 * k)) for k in range(5)]
+    for r in rows:
+        assert r["count"] == pytest.approx(1 + r["bias"], rel=1e-12)
+        assert 0.5 < r["count"] < 1.0  # the prediction is 0.8x the truth plus noise
+    pred, true, pe, te = _neuron(rng, 60.0)
+    with pytest.warns(RuntimeWarning, match="count"):
+        r = evaluate(pred, np.zeros_like(true), pe, te)
+    assert math.isnan(r["count"]) and math.isnan(r["spike_count"]) and math.isnan(r["bias"])
 
 
 def test_evaluate_sampling_rate_scales_vrd_only():

@@ -16,7 +16,7 @@ WINDOWS_PER_HOUR = 60 * 3600  # training windows are 60 Hz samples
 
 def _hours(t: Mapping[str, Any]) -> float:
     """Hours of 60 Hz training windows (re-imaged copies included)."""
-    return t["hours"] if t.get("hours") else t["windows"] / WINDOWS_PER_HOUR
+    return t.get("data_hours") or t.get("hours") or t["windows"] / WINDOWS_PER_HOUR
 
 
 def _training(t: Mapping[str, Any]) -> str:

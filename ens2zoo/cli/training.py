@@ -14,31 +14,55 @@ from ens2zoo.cli.options import (
     recipe_from_args,
     recipes_from_args,
 )
+from ens2zoo.data.groups import GROUPS
 from ens2zoo.errors import InputError
 
 log = logging.getLogger("ens2zoo.cli")
 
 #: Datasets ENS² trains its excitatory model on (DS01 is never used for training).
-EXCITATORY_TRAINING = "DS0[2-9]*,DS1*,DS2[01]*"
+EXCITATORY_TRAINING = GROUPS["excitatory"]
 CONDITIONS_HELP = ("score every neuron under these recording conditions: native (the database as it is) or "
                    "RATE:NU (re-imaged at RATE Hz with white noise up to ν = NU %%·Hz^-1/2), e.g. "
                    "native,30:2,30:4,30:8,15:4,7.5:4,7.5:8; adds the columns condition_frame_rate and "
                    "condition_noise. --model oasis scores the OASIS peer (pip install 'ens2zoo[peers]')")
 
 
+def selected_datasets(root: str, pattern: str) -> list:
+    """The datasets under ``root`` with the neurons the selection ``pattern`` keeps
+    (:mod:`ens2zoo.data.groups`: dataset globs, ``DS/FILE`` globs, ``!`` exclusions, group names)."""
+    from ens2zoo.data import find_datasets, load_dataset
+    from ens2zoo.data.groups import dataset_pattern, select_neurons
+
+    folders = find_datasets(root, dataset_pattern(pattern))
+    if not folders:
+        raise InputError(f"no dataset under {root} matches {pattern!r}: check --data and --datasets")
+    return select_neurons([load_dataset(f, progress=None) for f in folders], pattern)
+
+
+def training_selection(args: argparse.Namespace, recipe) -> str:
+    """What ``train`` trains on: ``--fold``'s training mice, else ``--datasets`` (default: the recipe's
+    group), minus ``--exclude``."""
+    from ens2zoo.data.groups import get_fold
+    from ens2zoo.utils.checks import split_globs
+
+    if args.fold:
+        if args.datasets:
+            raise InputError(f"--fold {args.fold} fixes the training data: drop --datasets")
+        pattern = get_fold(args.fold).training
+    else:
+        pattern = args.datasets or recipe.datasets
+    return ",".join([pattern, *("!" + g for g in split_globs(args.exclude or ""))])
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ens2zoo.data import find_datasets
     from ens2zoo.training.runner import train_and_save
 
-    folders = find_datasets(args.data, args.datasets)
-    if args.exclude:
-        excluded = {p.name for p in find_datasets(args.data, args.exclude)}
-        folders = [f for f in folders if f.name not in excluded]
-    if not folders:
-        raise InputError(f"no dataset under {args.data} matches {args.datasets!r}: check --data and --datasets")
-    train_and_save(folders, args.output, recipe_from_args(args), device=args.device, checkpoint=args.checkpoint,
+    recipe = recipe_from_args(args)
+    selection = training_selection(args, recipe)
+    datasets = selected_datasets(args.data, selection)
+    train_and_save(datasets, args.output, recipe, device=args.device, checkpoint=args.checkpoint,
                    resume=args.resume, keep_checkpoint=args.keep_checkpoint, log_interval=args.log_every,
-                   progress=args.progress)
+                   progress=args.progress, selection=selection)
     if args.zoo_name:
         from ens2zoo.zoo.manifest import upsert_record
 
@@ -64,19 +88,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         write_condition_csv,
     )
     from ens2zoo.benchmark.evaluation import evaluate_model, summarize, write_csv
-    from ens2zoo.data import find_datasets, load_dataset
+    from ens2zoo.data.groups import get_fold
     from ens2zoo.model import SpikeModel
     from ens2zoo.training.runner import torch_threads
     from ens2zoo.utils.files import check_suffix
 
     out = check_suffix(args.output, (".csv",), "the metrics table")
     conditions = parse_conditions(args.conditions) if args.conditions is not None else None
-    folders = find_datasets(args.data, args.datasets)
-    if not folders:
-        raise InputError(f"no dataset under {args.data} matches {args.datasets!r}: check --data and --datasets")
+    if args.fold and args.datasets != "*":
+        raise InputError(f"--fold {args.fold} fixes the scored neurons (its held-out mice): drop --datasets")
+    pattern = get_fold(args.fold).held_out if args.fold else args.datasets
     model = _evaluated_model(args)
     with torch_threads(args.threads):
-        datasets = [load_dataset(f, progress=None) for f in folders]
+        datasets = selected_datasets(args.data, pattern)
         n = sum(len(d.neurons) for d in datasets)
         under = f" under {len(conditions)} conditions" if conditions else ""
         print(f"evaluating {model.name} on {n} neurons of {len(datasets)} datasets{under} (stride {args.stride})",
@@ -129,9 +153,13 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     """Register ``train``, ``evaluate`` and ``benchmark``."""
     t = sub.add_parser("train", help="train an architecture on CASCADE-format ground truth")
     t.add_argument("--data", required=True, help="folder holding DSxx-* dataset folders")
-    t.add_argument("--datasets", default=EXCITATORY_TRAINING,
-                   help=f"comma-separated globs of dataset folders (default: {EXCITATORY_TRAINING!r})")
-    t.add_argument("--exclude", help="comma-separated globs of datasets to leave out (e.g. a held-out one)")
+    t.add_argument("--datasets",
+                   help="comma-separated globs of dataset folders, DS/FILE globs of neurons ('DS30*/*_471993_*'), "
+                        "!-prefixed exclusions, or a group name (excitatory, inhibitory, gcamp8) "
+                        f"(default: the recipe's group; without a recipe excitatory = {EXCITATORY_TRAINING!r})")
+    t.add_argument("--exclude", help="comma-separated globs of datasets (or DS/FILE neurons) to leave out")
+    t.add_argument("--fold", metavar="M1", help="train on a catalogue fold's training data (GCaMP8 mouse folds "
+                                                 "M1-M5: every GCaMP8 mouse but the fold's)")
     t.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors)")
     add_training_args(t)
     t.add_argument("--checkpoint", help="checkpoint file (default: OUTPUT.ckpt.safetensors)")
@@ -142,7 +170,11 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
 
     e = sub.add_parser("evaluate", help="benchmark metrics of a model on every neuron of ground-truth datasets")
     e.add_argument("--data", required=True, help="folder holding DSxx-* dataset folders (CASCADE format)")
-    e.add_argument("--datasets", default="*", help="comma-separated globs of dataset folders (default: all)")
+    e.add_argument("--datasets", default="*",
+                   help="comma-separated globs of dataset folders, DS/FILE globs of neurons, !-prefixed exclusions "
+                        "or a group name (excitatory, inhibitory, gcamp8) (default: all)")
+    e.add_argument("--fold", metavar="M2", help="score a catalogue fold's held-out neurons (GCaMP8 mouse folds "
+                                                 "M1-M5)")
     e.add_argument("--stride", type=int, default=1, help="window stride (1 = exact, as published)")
     e.add_argument("-o", "--output", required=True, help="per-neuron metrics table to write (.csv)")
     e.add_argument("--threads", type=int, help="torch CPU threads")

@@ -20,6 +20,12 @@ Columns (same names and units as ``published_lodo_metrics.csv``):
     Error rate, **%**, 50 ms window, called as ENS² does: predicted train first.
 ``error``, ``bias``
     CASCADE's ``(FP + FN) / sum(true)`` and ``(FP - FN) / sum(true)``.
+``count``
+    Spike count of the rate: ``sum(pred) / sum(true)``, the predicted rate (clipped
+    at 0) summed over the scored window over the true spikes there (the sum of the
+    true smoothed rate).  1 is a calibrated model; ``count = 1 + bias`` exactly.
+``spike_count``
+    The same for the discrete spikes: number of predicted spikes / ``sum(true)``.
 
 Undefined values (no true spike, constant trace, zero true mass) are NaN and
 announced by one ``RuntimeWarning``.
@@ -47,7 +53,7 @@ from ens2zoo.metrics._validation import (
 from ens2zoo.metrics._victor_purpura import vp_sorted
 
 #: Column names of a record, in the order of the published table.
-COLUMNS = ("corr", "vrd", "vpd", "er50", "error", "bias")
+COLUMNS = ("corr", "vrd", "vpd", "er50", "error", "bias", "count", "spike_count")
 #: ENS²'s parameters: van Rossum tau (s), VP cost (1/s), ER window (s), rate (Hz).
 VRD_TAU_S = 0.025
 VPD_COST = 1.0
@@ -85,7 +91,7 @@ def _many(pe, pe_off, te, te_off, prates, trates, cost, window):  # pragma: no c
     return corr, sse, fp, fn, st, vp, er
 
 
-def _records(corr, sse, fp, fn, st, vp, er, n_true, sampling_rate):
+def _records(corr, sse, fp, fn, st, vp, er, n_true, n_pred, sampling_rate):
     """Turn the raw sums into the published columns (vectorised)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         ntrue = n_true.astype(np.float64)
@@ -97,8 +103,10 @@ def _records(corr, sse, fp, fn, st, vp, er, n_true, sampling_rate):
         den = np.where(okm, st, 1.0)
         error = np.where(okm, (fp + fn) / den, np.nan)
         bias = np.where(okm, (fp - fn) / den, np.nan)
+        count = np.where(okm, (st + fp - fn) / den, np.nan)
+        spike_count = np.where(okm, n_pred.astype(np.float64) / den, np.nan)
     cols = {"corr": corr * 100.0, "vrd": vrd, "vpd": vpd, "er50": er * 100.0,
-            "error": error, "bias": bias}
+            "error": error, "bias": bias, "count": count, "spike_count": spike_count}
     problems = []
     if (~ok).any():
         problems.append(f"{int((~ok).sum())} neuron(s) without true spikes (vrd, vpd)")
@@ -106,7 +114,7 @@ def _records(corr, sse, fp, fn, st, vp, er, n_true, sampling_rate):
         problems.append(f"{int(np.isnan(corr).sum())} neuron(s) with a constant rate (corr)")
     if (~okm).any():
         problems.append(f"{int((~okm).sum())} neuron(s) whose true rate sums to 0 "
-                        "(error, bias)")
+                        "(error, bias, count, spike_count)")
     return cols, problems
 
 
@@ -140,7 +148,7 @@ def evaluate(pred_rate, true_rate, pred_events, true_events,
     Returns
     -------
     dict
-        ``{"corr": %, "vrd", "vpd", "er50": %, "error", "bias"}`` - see the
+        ``{"corr": %, "vrd", "vpd", "er50": %, "error", "bias", "count", "spike_count"}`` - see the
         module docstring for definitions.
     """
     fs = non_negative(sampling_rate, "sampling_rate", allow_zero=False, allow_inf=False)
@@ -153,7 +161,7 @@ def evaluate(pred_rate, true_rate, pred_events, true_events,
     vp = float(a.size + b.size) if (a.size == 0 or b.size == 0) else vp_sorted(a, b, VPD_COST)
     er = er_sorted(a, b, ER_WINDOW_S)
     cols, problems = _records(*(np.array([v], np.float64) for v in (corr, sse, fp, fn, st, vp, er)),
-                              np.array([b.size]), fs)
+                              np.array([b.size]), np.array([a.size]), fs)
     _warn(problems, 2)
     return {k: float(cols[k][0]) for k in COLUMNS}
 
@@ -221,7 +229,7 @@ def evaluate_many(pred_rates: Sequence, true_rates: Sequence, pred_events: Seque
     for k in range(n):
         if prates[k].size < 2:
             corr[k] = math.nan
-    cols, problems = _records(corr, sse, fp, fn, st, vp, er, n_true, fs)
+    cols, problems = _records(corr, sse, fp, fn, st, vp, er, n_true, np.diff(pe_off), fs)
     _warn(problems, 2)
 
     out = {}

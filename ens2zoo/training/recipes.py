@@ -28,6 +28,8 @@ class Recipe:
         hparams: its hyper-parameters (missing ones take the architecture's defaults).
         config: the training settings.
         description: one line.
+        datasets: the training data it is meant for: a dataset group of
+            :data:`ens2zoo.data.groups.GROUPS` or a selection (``--datasets`` overrides it).
     """
 
     name: str
@@ -35,6 +37,7 @@ class Recipe:
     hparams: Mapping[str, Any] = field(default_factory=dict)
     config: TrainingConfig = field(default_factory=TrainingConfig)
     description: str = ""
+    datasets: str = "excitatory"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hparams", MappingProxyType(dict(self.hparams)))
@@ -42,7 +45,7 @@ class Recipe:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record (stored in weights metadata and the manifest)."""
         return {"name": self.name, "architecture": self.architecture, "hparams": dict(self.hparams),
-                "config": self.config.to_dict(), "description": self.description}
+                "config": self.config.to_dict(), "description": self.description, "datasets": self.datasets}
 
 
 _LODO = TrainingConfig(max_iter=1500, loss_window=100)
@@ -50,6 +53,13 @@ _ZOO = TrainingConfig(max_iter=3000, loss_window=100)
 #: the noise-matched training data: the recordings plus 3 re-imaged copies (7.5/15/30 Hz, ν 1–9)
 _NOISE_MATCHED = ReimageSpec(frame_rates=(7.5, 15.0, 30.0), noise_levels=(1.0, 9.0), copies=3)
 #: the CASCADE peer: its optimiser and batch on the noise-matched data
+#: GCaMP8 members: the recordings (~122 Hz) plus copies re-imaged at the frame rates labs use
+_GCAMP8_RATES = (7.5, 15.0, 30.0, 60.0)
+#: ... at their own noise (ν 0 = add none): the recordings as they are, at any frame rate
+_GCAMP8_OWN_NOISE = ReimageSpec(frame_rates=_GCAMP8_RATES, noise_levels=(0.0, 0.0), copies=2)
+#: ... and with white noise up to ν 20 (noisy ROIs straight from suite2p)
+_GCAMP8_NOISE_MATCHED = ReimageSpec(frame_rates=_GCAMP8_RATES, noise_levels=(1.0, 20.0), copies=4)
+_GCAMP8 = TrainingConfig(max_iter=1500, loss_window=100)
 _CASCADE = TrainingConfig(optimizer="adagrad", batch_size=8192, max_iter=6000, loss_window=100, reimage=_NOISE_MATCHED)
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
@@ -74,6 +84,12 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
                        "per model, no early stopping)"),
     Recipe("ens2-v1", "unet", config=_ZOO,
            description="the zoo's first U-Nets (ens2-exc-v1, ens2-inh-v1): 3000 iterations, 100-iteration loss mean"),
+    Recipe("ens2-gcamp8-v1", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_OWN_NOISE), datasets="gcamp8",
+           description="jGCaMP8 U-Net for the recordings as they are: DS30-DS32 plus 2 copies re-imaged at "
+                       "7.5/15/30/60 Hz at their own noise, 1500 iterations, 100-iteration loss mean"),
+    Recipe("ens2-gcamp8-nm", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_NOISE_MATCHED), datasets="gcamp8",
+           description="noise-matched jGCaMP8 U-Net: DS30-DS32 plus 4 copies re-imaged at 7.5/15/30/60 Hz "
+                       "and ν 1-20, 1500 iterations, 100-iteration loss mean"),
 )}
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from ens2zoo._version import __version__
-from ens2zoo.data import TrainingWindows, load_dataset
+from ens2zoo.data import Dataset, TrainingWindows, load_dataset
 from ens2zoo.data.reimage import reimage_neurons
 from ens2zoo.errors import InputError
 from ens2zoo.model import SpikeModel
@@ -57,17 +57,18 @@ def model_window(recipe: Recipe) -> int:
     return resolve_hparams(get_architecture(recipe.architecture), recipe.hparams)[1].window
 
 
-def train_and_save(folders: Sequence[Path], output: str | os.PathLike, recipe: Recipe, *, device: str = "cpu",
-                   checkpoint: str | os.PathLike | None = None, resume: bool = False,
+def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike, recipe: Recipe, *,
+                   device: str = "cpu", checkpoint: str | os.PathLike | None = None, resume: bool = False,
                    keep_checkpoint: bool = False, log_interval: int = 100,
-                   progress: bool | None = None) -> tuple[SpikeModel, str]:
+                   progress: bool | None = None, selection: str | None = None) -> tuple[SpikeModel, str]:
     """Train ``recipe`` on the dataset ``folders`` and save the weights to ``output``.
 
     The weights file records the recipe, the whole ``TrainingConfig`` and the run
     (datasets, hours, iterations, time, machine, versions) in its metadata.
 
     Args:
-        folders: dataset folders (see :func:`ens2zoo.data.find_datasets`).
+        folders: dataset folders (see :func:`ens2zoo.data.find_datasets`), or loaded datasets
+            (e.g. holding only the neurons a selection keeps).
         output: ``.safetensors`` file to write (atomically).
         recipe: architecture, hyper-parameters and training settings.
         device: ``"cpu"`` or ``"cuda"``.
@@ -75,6 +76,7 @@ def train_and_save(folders: Sequence[Path], output: str | os.PathLike, recipe: R
         resume: continue from the checkpoint if it exists.
         keep_checkpoint: keep the checkpoint once the weights are written.
         log_interval: log the loss every this many iterations (0: never).
+        selection: the dataset/neuron selection the data came from (recorded), e.g. a mouse fold's.
 
     Returns:
         ``(model, sha256)``: the trained model (best state) and the weights file's hash.
@@ -83,7 +85,7 @@ def train_and_save(folders: Sequence[Path], output: str | os.PathLike, recipe: R
         raise InputError("no training dataset selected: check --data and the dataset globs")
     config = recipe.config
     with torch_threads(config.threads):
-        datasets = [load_dataset(f, progress=None) for f in folders]
+        datasets = [f if isinstance(f, Dataset) else load_dataset(f, progress=None) for f in folders]
         if config.reimage is not None:
             neurons = [n for d in datasets for n in d.neurons]
             windows = TrainingWindows(reimage_neurons(neurons, config.reimage), window=model_window(recipe))
@@ -99,8 +101,9 @@ def train_and_save(folders: Sequence[Path], output: str | os.PathLike, recipe: R
                   callbacks=[log_every(log_interval)] if log_interval else ())
         report = model.training_report_
         training = {
-            "datasets": [Path(f).name for f in folders], "hours": round(windows.hours, 3),
-            "windows": len(windows), **config.to_dict(),
+            "datasets": [d.name for d in datasets], "neurons": sum(len(d.neurons) for d in datasets),
+            **({"selection": selection} if selection else {}),
+            "windows": len(windows), **config.to_dict(), "data_hours": round(windows.hours, 3),
             "iterations": report.iterations, "best_iteration": report.best_iteration,
             "best_loss": report.best_loss, "stopped_early": report.stopped_early,
             "seconds": round(report.seconds, 1), "seconds_per_iteration": round(report.seconds_per_iteration, 4),
