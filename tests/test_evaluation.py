@@ -260,11 +260,11 @@ def test_cli_train_end_to_end_with_zoo_name(small_root, tmp_path, capsys):
 
 
 def test_cli_train_recipe_fixes_its_settings(small_root, tmp_path, capsys):
-    args = ["train", "--recipe", "ens2-nm", "--max-iter", "3", "--data", str(small_root), "-o",
+    args = ["train", "--recipe", "ens2-nm", "--lr", "0.01", "--data", str(small_root), "-o",
             str(tmp_path / "w.safetensors")]
     assert main(args) == 2
     err = capsys.readouterr().err
-    assert "--recipe ens2-nm fixes the training settings" in err and "--max-iter" in err
+    assert "--recipe ens2-nm fixes the training settings" in err and "--lr" in err
 
 
 @pytest.mark.parametrize(("command", "names", "message"), [
@@ -275,7 +275,7 @@ def test_cli_train_recipe_fixes_its_settings(small_root, tmp_path, capsys):
 def test_cli_several_recipes_only_for_benchmark(command, names, message, small_root, tmp_path, capsys):
     where = ["-o", str(tmp_path / "w.safetensors")] if command == "train" else ["--lodo", "DS03", "-o", str(tmp_path)]
     assert main([command, names, "--data", str(small_root), *where,
-                 *(["--max-iter", "3"] if "ens2-nm" in names and command == "benchmark" else [])]) == 2
+                 *(["--lr", "0.01"] if "ens2-nm" in names and command == "benchmark" else [])]) == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
 

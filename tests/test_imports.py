@@ -29,7 +29,7 @@ LAYERS = [
     ["ens2zoo.training"],  # config, losses, checkpoint, fit, recipes
     ["ens2zoo.model"],
     ["ens2zoo.zoo.factory"],
-    ["ens2zoo.training.runner"],
+    ["ens2zoo.training.runner", "ens2zoo.training.family"],
     ["ens2zoo.simulate", "ens2zoo.io", "ens2zoo.plotting"],
     ["ens2zoo.benchmark"],
     ["ens2zoo.cluster"],  # Dask: many inputs, LODO folds

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Train the ens2-gcamp8 members on the GCaMP8 mouse folds (ens2zoo.data.groups) and for the zoo,
-# two trainings at a time, one torch thread each; resumable (re-run: finished weights are skipped,
-# unfinished ones continue from their checkpoints).  Logs: benchmarks/gcamp8/logs/.
-#   benchmarks/gcamp8/train_folds.sh [JOB ...]     JOB = RECIPE:FOLD (FOLD = M1..M5, or zoo)
+# Train the ens2-gcamp8 family on the GCaMP8 mouse folds (ens2zoo.data.groups) and for the zoo:
+# its two members as separate jobs, two at a time, one torch thread each, into the family folders
+# (benchmarks/gcamp8/folds/<FOLD>/, zoo_weights/ for the zoo); resumable (finished members are
+# skipped, unfinished ones continue from their checkpoints).  `fold.sh FOLD` then writes the fold's
+# family manifest (the same `ens2zoo train --recipe ens2-gcamp8` keeps the trained members) and scores it.
+#   benchmarks/gcamp8/train_folds.sh [JOB ...]     JOB = MEMBER-RECIPE:FOLD (FOLD = M1..M5, or zoo)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED="${ENS2ZOO_SHARED:-../shared}"
 ENS2ZOO="${ENS2ZOO:-.venv/bin/ens2zoo}"
-OUT=benchmarks/gcamp8/weights
-mkdir -p "$OUT" benchmarks/gcamp8/logs
+mkdir -p benchmarks/gcamp8/logs
 # report folds and the zoo first, the selection fold M1 last
 JOBS=("$@")
 [ ${#JOBS[@]} -gt 0 ] || JOBS=(ens2-gcamp8-nm:M2 ens2-gcamp8-v1:M2 ens2-gcamp8-nm:M3 ens2-gcamp8-v1:M3
@@ -16,11 +17,12 @@ JOBS=("$@")
   ens2-gcamp8-v1:M5 ens2-gcamp8-nm:M1 ens2-gcamp8-v1:M1)
 run_one() {
   recipe=${1%%:*}; fold=${1##*:}
-  if [ "$fold" = zoo ]; then out="$OUT/${recipe}.safetensors"; args=(); else
-    out="$OUT/${recipe}_fold_${fold}.safetensors"; args=(--fold "$fold"); fi
+  if [ "$fold" = zoo ]; then out="zoo_weights/${recipe}.safetensors"; args=(); else
+    out="benchmarks/gcamp8/folds/$fold/${recipe}.safetensors"; args=(--fold "$fold"); fi
   [ -f "$out" ] && { echo "have $out"; return 0; }
+  mkdir -p "$(dirname "$out")"
   nice -n 5 "$ENS2ZOO" train --recipe "$recipe" --data "$SHARED/ground_truth" "${args[@]}" --threads 1 \
     -o "$out" --resume > "benchmarks/gcamp8/logs/${recipe}_${fold}.log" 2>&1 && echo "done $out"
 }
-export -f run_one; export OUT SHARED ENS2ZOO
+export -f run_one; export SHARED ENS2ZOO
 printf '%s\n' "${JOBS[@]}" | xargs -P 2 -I{} bash -c 'run_one {}'

@@ -138,29 +138,41 @@ def recipes_from_args(args: argparse.Namespace) -> list[Recipe]:
     return [recipe_from_args(argparse.Namespace(**{**vars(args), field: name})) for name in names]
 
 
-def recipe_from_args(args: argparse.Namespace) -> Recipe:
-    """The recipe named by ``--recipe`` (only the speed settings ``--threads`` and ``--compile`` may be
-    added), or one built from the flags."""
-    if "," in (args.recipe or "") + (args.arch or ""):
-        raise InputError("train takes one --recipe or --arch (benchmark takes several: --recipe A,B)")
+#: what may be added to a named recipe: its speed, and an iteration cap for smoke tests (recorded)
+RECIPE_SETTINGS = (*TrainingConfig.SPEED_KEYS, "max_iter")
+
+
+def recipe_settings(args: argparse.Namespace, given: dict) -> dict:
+    """The settings ``given`` on the command line that may change a named recipe (:data:`RECIPE_SETTINGS`);
+    anything else is an error naming the flags."""
+    changing = sorted(set(given) - set(RECIPE_SETTINGS))
+    if changing or args.arch or args.hparam:
+        flags = ", ".join("--" + f.replace("_", "-") for f in changing + (["arch"] if args.arch else []) +
+                          (["hparam"] if args.hparam else []))
+        raise InputError(f"--recipe {args.recipe} fixes the training settings; drop {flags} "
+                         "(or leave out --recipe and give the settings; --max-iter N may cap a recipe for a "
+                         "smoke test, recorded as an override)")
+    return {k: v for k, v in given.items() if k in RECIPE_SETTINGS}
+
+
+def given_settings(args: argparse.Namespace) -> dict:
+    """The :class:`TrainingConfig` settings the training flags give (``--reimage`` parsed)."""
     given = {field: getattr(args, flag) for flag, field in _CONFIG_FLAGS.items() if getattr(args, flag) is not None}
     if args.reimage:
         from ens2zoo.data.reimage import ReimageSpec
 
         given["reimage"] = ReimageSpec.parse(args.reimage)
+    return given
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The recipe named by ``--recipe`` (only the speed settings ``--threads`` and ``--compile`` may be
+    added, and ``--max-iter`` as a recorded override), or one built from the flags."""
+    if "," in (args.recipe or "") + (args.arch or ""):
+        raise InputError("train takes one --recipe or --arch (benchmark takes several: --recipe A,B)")
+    given = given_settings(args)
     if args.recipe:
-        recipe = get_recipe(args.recipe)
-        changing = sorted(set(given) - set(TrainingConfig.SPEED_KEYS))  # speed, not the recipe
-        if changing or args.arch or args.hparam:
-            flags = ", ".join("--" + f.replace("_", "-") for f in changing + (["arch"] if args.arch else []) +
-                              (["hparam"] if args.hparam else []))
-            raise InputError(f"--recipe {args.recipe} fixes the training settings; drop {flags} "
-                             "(or leave out --recipe and give the settings)")
-        speed = {k: v for k, v in given.items() if k in TrainingConfig.SPEED_KEYS}
-        if speed:
-            recipe = Recipe(recipe.name, recipe.architecture, recipe.hparams,
-                            recipe.config.replace(**speed), recipe.description)
-        return recipe
+        return get_recipe(args.recipe).override(**recipe_settings(args, given))
     arch = args.arch or "unet"
     return Recipe(arch, arch, parse_hparams(args.hparam), TrainingConfig(**given),
                   description="settings given on the command line")

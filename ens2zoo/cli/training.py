@@ -10,8 +10,10 @@ from pathlib import Path
 from ens2zoo.cli.options import (
     add_model_args,
     add_training_args,
+    given_settings,
     model_from_args,
     recipe_from_args,
+    recipe_settings,
     recipes_from_args,
 )
 from ens2zoo.data.groups import GROUPS
@@ -54,9 +56,30 @@ def training_selection(args: argparse.Namespace, recipe) -> str:
     return ",".join([pattern, *("!" + g for g in split_globs(args.exclude or ""))])
 
 
+def _train_family(args: argparse.Namespace, family) -> int:
+    from ens2zoo.training.family import train_family
+
+    if args.zoo_name or args.checkpoint or args.keep_checkpoint:
+        raise InputError(f"--recipe {family.name} trains a family into the folder -o names (each member "
+                         "checkpoints beside its weights): drop --zoo-name/--checkpoint/--keep-checkpoint")
+    overrides = recipe_settings(args, given_settings(args))
+    selection = training_selection(args, family)
+    record = train_family(family, selected_datasets(args.data, selection), args.output, overrides=overrides,
+                          selection=selection, device=args.device, resume=args.resume,
+                          log_interval=args.log_every, progress=args.progress)
+    members = ", ".join(f"{m['name']} (ν {m['noise_range'][0] or 0:g}–{m['noise_range'][1] or '∞'})"
+                        for m in record["members"])
+    print(f"wrote family {family.name} to {args.output}: {members}; load it with ens2zoo.load_folder")
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
+    from ens2zoo.training.recipes import get_family_recipe
     from ens2zoo.training.runner import train_and_save
 
+    family = get_family_recipe(args.recipe) if args.recipe else None
+    if family is not None:
+        return _train_family(args, family)
     recipe = recipe_from_args(args)
     selection = training_selection(args, recipe)
     datasets = selected_datasets(args.data, selection)
@@ -160,7 +183,8 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--exclude", help="comma-separated globs of datasets (or DS/FILE neurons) to leave out")
     t.add_argument("--fold", metavar="M1", help="train on a catalogue fold's training data (GCaMP8 mouse folds "
                                                  "M1-M5: every GCaMP8 mouse but the fold's)")
-    t.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors)")
+    t.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors); a folder for a "
+                                                          "family recipe (ens2-exc, ens2-inh, ens2-gcamp8)")
     add_training_args(t)
     t.add_argument("--checkpoint", help="checkpoint file (default: OUTPUT.ckpt.safetensors)")
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint")

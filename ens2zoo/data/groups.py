@@ -27,7 +27,7 @@ from ens2zoo.errors import InputError
 from ens2zoo.utils.checks import split_globs
 
 __all__ = [
-    "GCAMP8_MICE", "GCAMP8_MOUSE_FOLDS", "GCAMP8_REPORT_FOLDS", "GCAMP8_SELECTION_FOLDS", "GROUPS",
+    "GCAMP8_CONDITIONS", "GCAMP8_MICE", "GCAMP8_MOUSE_FOLDS", "GCAMP8_REPORT_FOLDS", "GCAMP8_SELECTION_FOLDS", "GROUPS",
     "Fold", "dataset_pattern", "get_fold", "group_pattern", "mouse_of", "select_neurons", "split_selection",
 ]
 
@@ -73,6 +73,8 @@ def _mouse_fold(k: int) -> Fold:
 #: the five GCaMP8 mouse folds (see the module docstring)
 GCAMP8_MOUSE_FOLDS: dict[str, Fold] = {f.name: f for f in (_mouse_fold(k) for k in range(_N_MOUSE_FOLDS))}
 GCAMP8_SELECTION_FOLDS = ("M1",)
+#: the GCaMP8 condition grid: the paper's plus ``30:0`` (30 Hz at the recording's own noise)
+GCAMP8_CONDITIONS = "native,30:0,30:2,30:4,30:8,15:4,7.5:4,7.5:8"
 GCAMP8_REPORT_FOLDS = ("M2", "M3", "M4", "M5")
 
 

@@ -9,7 +9,7 @@ trained with the same recipe.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +30,8 @@ class Recipe:
         description: one line.
         datasets: the training data it is meant for: a dataset group of
             :data:`ens2zoo.data.groups.GROUPS` or a selection (``--datasets`` overrides it).
+        overrides: settings changed from the named recipe for a smoke test (e.g. ``{"max_iter": 5}``);
+            recorded, and the zoo's manifest refuses weights that have any.
     """
 
     name: str
@@ -38,14 +40,23 @@ class Recipe:
     config: TrainingConfig = field(default_factory=TrainingConfig)
     description: str = ""
     datasets: str = "excitatory"
+    overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "hparams", MappingProxyType(dict(self.hparams)))
+        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+    def override(self, **settings: Any) -> Recipe:
+        """This recipe with some :class:`TrainingConfig` settings changed; the speed settings
+        (threads, compile) are not recorded as overrides, anything else is."""
+        recorded = {k: v for k, v in settings.items() if k not in TrainingConfig.SPEED_KEYS}
+        return replace(self, config=self.config.replace(**settings), overrides={**self.overrides, **recorded})
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record (stored in weights metadata and the manifest)."""
         return {"name": self.name, "architecture": self.architecture, "hparams": dict(self.hparams),
-                "config": self.config.to_dict(), "description": self.description, "datasets": self.datasets}
+                "config": self.config.to_dict(), "description": self.description, "datasets": self.datasets,
+                **({"overrides": dict(self.overrides)} if self.overrides else {})}
 
 
 _LODO = TrainingConfig(max_iter=1500, loss_window=100)
@@ -93,13 +104,93 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
 )}
 
 
+@dataclass(frozen=True)
+class MemberRecipe:
+    """One member of a family recipe: its name in the family folder, its training recipe, and the
+    [low, high) ν it serves (%·Hz^-1/2; None = open)."""
+
+    name: str
+    recipe: str
+    noise_range: tuple[float | None, float | None]
+
+
+@dataclass(frozen=True)
+class FamilyRecipe:
+    """A named way to build a routed family: members trained on the same data, each serving a ν range.
+
+    ``ens2zoo train --recipe NAME -o FOLDER`` trains every member (resumable: a member whose
+    weights are already in FOLDER with the same recipe is kept) and writes the family folder
+    (members' weights and ``manifest.json``; load it with ``ens2zoo.load_folder``).  Each
+    member's trained frame-rate and ν ranges are derived from its data and re-imaging spec.
+    """
+
+    name: str
+    members: tuple[MemberRecipe, ...]
+    datasets: str
+    description: str = ""
+
+    def member_recipes(self) -> list[Recipe]:
+        return [get_recipe(m.recipe) for m in self.members]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "datasets": self.datasets, "description": self.description,
+                "members": [{"name": m.name, "recipe": m.recipe, "noise_range": list(m.noise_range)}
+                            for m in self.members]}
+
+
+#: ν at which the families hand neurons from the member for the recordings as they are to the
+#: noise-matched one (chosen for ens2-exc on DS01, never used for training; carried over)
+ROUTING_THRESHOLD = 1.5
+
+
+def _two_members(name: str, low: str, high: str, datasets: str, description: str) -> FamilyRecipe:
+    return FamilyRecipe(name, (MemberRecipe(f"{name}-v1", low, (None, ROUTING_THRESHOLD)),
+                               MemberRecipe(f"{name}-nm", high, (ROUTING_THRESHOLD, None))), datasets, description)
+
+
+FAMILY_RECIPES: dict[str, FamilyRecipe] = {f.name: f for f in (
+    _two_members("ens2-exc", "ens2-v1", "ens2-nm", "excitatory",
+                 "ENS² U-Net family, excitatory neurons (DS02–DS21), routed by each neuron's noise level ν: "
+                 "ν < 1.5 → ens2-exc-v1 (recordings as they are), ν ≥ 1.5 → ens2-exc-nm (also trained on copies "
+                 "re-imaged at 7.5–30 Hz, ν 1–9)"),
+    _two_members("ens2-inh", "ens2-v1", "ens2-nm", "inhibitory",
+                 "ENS² U-Net family, inhibitory neurons (DS22–DS27), routed like ens2-exc"),
+    _two_members("ens2-gcamp8", "ens2-gcamp8-v1", "ens2-gcamp8-nm", "gcamp8",
+                 "ENS² U-Net family for jGCaMP8f/m/s (DS30–DS32), routed by ν: ν < 1.5 → ens2-gcamp8-v1 "
+                 "(the recordings and copies at 7.5–60 Hz at their own noise), ν ≥ 1.5 → ens2-gcamp8-nm "
+                 "(copies at 7.5–60 Hz and ν 1–20)"),
+)}
+
+
 def get_recipe(name: str) -> Recipe:
     """The recipe ``name`` (error lists the known ones)."""
     try:
         return RECIPES[name]
     except KeyError:
-        raise UnknownNameError(f"unknown recipe {name!r}: known: {', '.join(sorted(RECIPES))}") from None
+        hint = f" ({name} is a family recipe: ens2zoo train --recipe {name} -o FOLDER)" \
+            if name in FAMILY_RECIPES else ""
+        raise UnknownNameError(f"unknown recipe {name!r}{hint}: known: {', '.join(sorted(RECIPES))}") from None
+
+
+def get_family_recipe(name: str) -> FamilyRecipe | None:
+    """The family recipe ``name``, or None if ``name`` is not one."""
+    return FAMILY_RECIPES.get(name)
 
 
 def list_recipes() -> list[str]:
-    return sorted(RECIPES)
+    """Names of the single-network and family recipes."""
+    return sorted({*RECIPES, *FAMILY_RECIPES})
+
+
+def same_recipe(recorded: Any, recipe: Recipe) -> bool:
+    """Whether a weights file's recorded recipe (its ``recipe`` metadata) trains like ``recipe``:
+    same architecture, hyper-parameters and settings (speed settings aside; settings added since
+    the file was written take their defaults)."""
+    defaults = TrainingConfig().to_dict()
+
+    def key(r: dict) -> tuple:
+        config = {**defaults, **r.get("config", {})}
+        return (r.get("architecture"), r.get("hparams"),
+                {k: v for k, v in config.items() if k not in TrainingConfig.SPEED_KEYS})
+
+    return isinstance(recorded, dict) and key(recorded) == key(recipe.to_dict())

@@ -120,7 +120,9 @@ def upsert_record(name: str, *, weights: str | os.PathLike | None = None, descri
         record = {"name": name}
         records.append(record)
     if weights is not None:
-        record.update(record_from_weights(weights, folder))
+        described = record_from_weights(weights, folder)
+        refuse_overrides(described, folder)
+        record.update(described)
     if description is not None:
         record["description"] = description
     if metrics is not None:
@@ -129,9 +131,18 @@ def upsert_record(name: str, *, weights: str | os.PathLike | None = None, descri
     return record
 
 
+def refuse_overrides(record: Mapping[str, Any], folder: Path) -> None:
+    """Refuse to register weights trained with a capped recipe (``--max-iter`` on ``--recipe``) in the zoo."""
+    overrides = record.get("provenance", {}).get("recipe", {}).get("overrides")
+    if overrides and Path(folder).resolve() == zoo_dir().resolve():
+        raise RegistryError(f"{record.get('weights')} was trained with recipe {record.get('recipe')!r} changed by "
+                            f"{overrides} (a smoke test): the zoo takes only weights trained with the recipe as "
+                            "named; retrain without --max-iter")
+
+
 def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, Any]], *,
                  description: str = "", metrics: Mapping[str, Any] | None = None,
-                 flat_guard: bool = True) -> dict[str, Any]:
+                 flat_guard: bool = True, provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Write a model family into ``folder``: the members' weights copied in, its record added to the manifest.
 
     Args:
@@ -143,9 +154,14 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
             weights that predate recipes; otherwise read from the weights).  All members must share
             the architecture, hyper-parameters and preprocessing.
         flat_guard: silence flat input stretches (see ``ens2zoo.inference.silence``); on for the zoo.
+        provenance: more provenance for the family record (e.g. its family recipe).
 
     Returns:
         The record written.
+
+    Raises:
+        RegistryError: members differ in architecture or preprocessing, or (in the zoo's folder) a
+            member was trained with a capped recipe.
     """
     import shutil
 
@@ -158,6 +174,7 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
             with atomic_path(target) as tmp:
                 shutil.copyfile(m["weights"], tmp)
         described.append((m, record_from_weights(target, folder)))
+        refuse_overrides(described[-1][1], folder)
     def shape(rec: dict) -> tuple:  # hparams missing from older headers are the architecture's defaults
         pre = {k: v for k, v in rec["preprocessing"].items() if k != "flat_guard"}
         return rec["architecture"], pre
@@ -176,7 +193,7 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
                      "noise_range": list(m["noise_range"]), "recipe": rec.get("recipe") or m.get("recipe"),
                      **{k: list(m[k]) for k in ("trained_frame_rates", "trained_noise_levels") if m.get(k)}}
                     for m, rec in described],
-        "provenance": {"members": {m["name"]: rec["provenance"] for m, rec in described}},
+        "provenance": {"members": {m["name"]: rec["provenance"] for m, rec in described}, **(provenance or {})},
         "metrics": dict(metrics or {}),
     }
     others = [r for r in read_records(folder) if r.get("name") != name]
