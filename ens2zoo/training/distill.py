@@ -25,9 +25,9 @@ import copy
 import logging
 import math
 import os
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -40,7 +40,12 @@ from ens2zoo.data.recording import Recording
 from ens2zoo.data.reimage import ReimageSpec, reimage_neurons
 from ens2zoo.data.windows import TrainingWindows
 from ens2zoo.errors import InputError
-from ens2zoo.training.checkpoint import TrainingState, load_checkpoint, save_checkpoint
+from ens2zoo.training.checkpoint import TrainingState
+from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.fit import make_optimizer
+from ens2zoo.training.loop import Callback, StoppingRule, seeded_init, train_loop
+from ens2zoo.utils.atomic import atomic_path
+from ens2zoo.utils.devices import resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -83,10 +88,15 @@ class DistillConfig:
     checkpoint_every: int = 250
 
     def __post_init__(self) -> None:
-        if (self.max_iter < 1 or self.finetune_iter < 0 or self.batch_size < 1 or self.crop < 1
-                or self.loss_window < 1 or self.checkpoint_every < 1 or not self.lr > 0 or not self.finetune_lr > 0):
-            raise InputError("distillation settings: max_iter, batch_size, crop, loss_window and checkpoint_every "
-                             "must be ≥ 1, finetune_iter ≥ 0 and the learning rates > 0")
+        if self.crop < 1 or self.finetune_iter < 0:
+            raise InputError("distillation settings: crop must be ≥ 1 and finetune_iter ≥ 0")
+        self.stage_config(self.lr, self.max_iter)  # TrainingConfig checks the settings the stages share
+        self.stage_config(self.finetune_lr, max(self.finetune_iter, 1))
+
+    def stage_config(self, lr: float, iterations: int) -> TrainingConfig:
+        """One stage's settings as a :class:`TrainingConfig` (Adam at ``lr`` for ``iterations``; validated there)."""
+        return TrainingConfig(lr=lr, max_iter=iterations, batch_size=self.batch_size, loss_window=self.loss_window,
+                              seed=self.seed, checkpoint_every=self.checkpoint_every)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -195,10 +205,8 @@ def teacher_labels(teacher: Teacher, items: Sequence[UnlabelledItem], windows: T
         if progress is not None:
             progress(k + 1, len(items))
     if cache is not None:
-        Path(cache).parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(f"{cache}.tmp.npz")
-        np.savez(tmp, labels=labels, key=np.array(key))
-        os.replace(tmp, cache)
+        with atomic_path(cache) as tmp:
+            np.savez(tmp, labels=labels, key=np.array(key))
     return labels
 
 
@@ -234,6 +242,17 @@ def _cosine(lr: float, iteration: int, total: int) -> float:
     return lr * 0.5 * (1.0 + math.cos(math.pi * (iteration - 1) / total))
 
 
+def _log_every(stage: str, n: int) -> Callback:
+    """A callback logging the stage's loss every ``n`` iterations."""
+
+    def report(iteration: int, loss: float, state: TrainingState) -> None:
+        if iteration % n == 0:
+            log.info("%s iter %5d  loss %.5g  best %.5g @ %d  %6.0f s", stage, iteration, loss, state.best_loss,
+                     state.best_iteration, state.seconds)
+
+    return report
+
+
 def train_stage(net: nn.Module, windows: TrainingWindows, target: np.ndarray, *, stage: str, lr: float,
                 iterations: int, config: DistillConfig, mask: np.ndarray | None = None,
                 checkpoint: str | os.PathLike | None = None, resume: bool = False,
@@ -243,64 +262,36 @@ def train_stage(net: nn.Module, windows: TrainingWindows, target: np.ndarray, *,
 
     ``target`` is laid out like ``windows.trace`` (teacher labels, or ``windows.rate``).  Batches are
     drawn on the CPU (the same ones on every device) and trained on ``device``; the returned state
-    is on the CPU.
+    is on the CPU.  Adam at ``lr`` decays along a cosine over ``iterations``; no early stopping,
+    and the last iteration is judged even before ``loss_window`` iterations are in.
     """
     if target.shape != windows.trace.shape:
         raise InputError(f"target has {target.shape[0]} samples but the windows {windows.trace.shape[0]}")
     crop = min(config.crop, windows.window)
     mask = _mask(windows) if mask is None else mask
-    net = copy.deepcopy(net).to(device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    state = TrainingState()
-    best = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    settings = config.stage_config(lr, iterations)
+    dev = resolve_device(device)
+    columns = np.arange(windows.window, dtype=np.int64)[None, :]
+    stream = sum(map(ord, stage))
+
+    def sample(iteration: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng([config.seed, stream, iteration])
+        index = windows.starts[rng.integers(0, len(windows), size=config.batch_size)][:, None] + columns
+        x, y, m = (torch.from_numpy(a[index]).to(dev) for a in (windows.trace, target, mask))
+        return x, y, m
+
     key = {"stage": stage, "lr": lr, "iterations": iterations, "seed": config.seed,
            "batch_size": config.batch_size, "crop": crop, "window": windows.window, "windows": len(windows)}
-    if resume and checkpoint and Path(checkpoint).is_file():
-        best, state, saved = load_checkpoint(checkpoint, net, optimizer)
-        if saved != key:
-            raise InputError(f"checkpoint {checkpoint} was written with {saved}; resume with the same settings "
-                             "or delete it to start afresh")
-        log.info("%s: resumed at iteration %d from %s", stage, state.iteration, checkpoint)
-    columns = np.arange(windows.window, dtype=np.int64)[None, :]
-    start = time.perf_counter() - state.seconds
-    net.train()
-    while state.iteration < iterations:
-        state.iteration += 1
-        rng = np.random.default_rng([config.seed, sum(map(ord, stage)), state.iteration])
-        index = windows.starts[rng.integers(0, len(windows), size=config.batch_size)][:, None] + columns
-        x, y, m = (torch.from_numpy(a[index]).to(device) for a in (windows.trace, target, mask))
-        for group in optimizer.param_groups:
-            group["lr"] = _cosine(lr, state.iteration, iterations)
-        optimizer.zero_grad(set_to_none=True)
-        loss = cropped_mse(net(x), y, m, crop)
-        loss.backward()
-        optimizer.step()
-        state.losses.append(float(loss.detach()))
-        recent = state.losses[-config.loss_window:]
-        current = sum(recent) / len(recent)
-        if (len(recent) == config.loss_window or state.iteration == iterations) and current < state.best_loss:
-            state.best_loss, state.best_iteration, state.since_best = current, state.iteration, 0
-            best = {k: v.detach().clone() for k, v in net.state_dict().items()}
-        else:
-            state.since_best += 1
-        if log_every and state.iteration % log_every == 0:
-            log.info("%s iter %5d  loss %.5g  best %.5g @ %d  %6.0f s", stage, state.iteration, current,
-                     state.best_loss, state.best_iteration, time.perf_counter() - start)
-        if checkpoint and (state.iteration % config.checkpoint_every == 0 or state.iteration == iterations):
-            state.seconds = time.perf_counter() - start
-            save_checkpoint(checkpoint, net, best, optimizer, state, key)
-    state.seconds = time.perf_counter() - start
-    report = StageReport(stage=stage, iterations=state.iteration, best_iteration=state.best_iteration,
-                         best_loss=state.best_loss, seconds=state.seconds, losses=tuple(state.losses))
-    return {k: v.detach().cpu() for k, v in best.items()}, report
-
-
-def init_student(net: nn.Module, seed: int) -> None:
-    """Seeded initial weights: every layer's own ``reset_parameters`` after ``torch.manual_seed(seed)``."""
-    torch.manual_seed(seed)
-    for module in net.modules():
-        if hasattr(module, "reset_parameters"):
-            module.reset_parameters()
+    result = train_loop(net, sample, partial(cropped_mse, crop=crop),
+                        StoppingRule(iterations, settings.loss_window, judge_last=True),
+                        optimizer=partial(make_optimizer, config=settings),
+                        schedule=partial(_cosine, lr, total=iterations), device=dev, checkpoint=checkpoint,
+                        checkpoint_every=settings.checkpoint_every, resume=resume,
+                        resume_key=key, callbacks=[_log_every(stage, log_every)] if log_every else (), desc=stage)
+    report = result.report
+    return result.state_dict, StageReport(stage=stage, iterations=report.iterations,
+                                          best_iteration=report.best_iteration, best_loss=report.best_loss,
+                                          seconds=report.seconds, losses=report.losses)
 
 
 def distill(net: nn.Module, windows: TrainingWindows, labels: np.ndarray, config: DistillConfig | None = None, *,
@@ -320,7 +311,7 @@ def distill(net: nn.Module, windows: TrainingWindows, labels: np.ndarray, config
     """
     config = config or DistillConfig()
     net = copy.deepcopy(net)
-    init_student(net, config.seed)
+    seeded_init(net, config.seed, published=False)
     mask = _mask(windows)
     folder = Path(checkpoint_dir) if checkpoint_dir is not None else None
     if folder is not None:

@@ -18,64 +18,36 @@ the one at the end of the best such stretch.
 
 from __future__ import annotations
 
-import copy
 import os
-import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from ens2zoo.defaults import WINDOW
 from ens2zoo.errors import InputError
-from ens2zoo.training.checkpoint import TrainingState, load_checkpoint, save_checkpoint
 from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.loop import (
+    Callback,
+    FitResult,
+    Sampler,
+    StoppingRule,
+    TrainingReport,
+    init_normal,
+    seeded_init,
+    train_loop,
+)
 from ens2zoo.training.losses import get_loss
-from ens2zoo.training.step import is_stochastic, make_step
+from ens2zoo.training.step import is_stochastic
 from ens2zoo.utils.devices import resolve_device
 
 if TYPE_CHECKING:
     from ens2zoo.data import TrainingWindows
 
-Callback = Callable[[int, float, TrainingState], bool | None]
-
-
-@dataclass(frozen=True)
-class TrainingReport:
-    """Outcome of :func:`fit`.
-
-    Attributes:
-        iterations: iterations run in total (including before a resume).
-        best_iteration: iteration (1-based) whose state was kept.
-        best_loss: its training loss (mean over ``loss_window`` iterations).
-        stopped_early: True if ``patience`` ran out before ``max_iter``.
-        seconds: wall time spent training (s), over all sessions of a resumed run.
-        losses: training loss of every iteration.
-    """
-
-    iterations: int
-    best_iteration: int
-    best_loss: float
-    stopped_early: bool
-    seconds: float
-    losses: tuple[float, ...]
-
-    @property
-    def seconds_per_iteration(self) -> float:
-        return self.seconds / max(self.iterations, 1)
-
-
-def init_normal(module: nn.Module, std: float = 0.02) -> None:
-    """Published initialisation: conv and linear weights ~ N(0, std); other parameters as built."""
-    for m in module.modules():
-        name = type(m).__name__
-        if ("Conv" in name or "Linear" in name) and getattr(m, "weight", None) is not None:
-            nn.init.normal_(m.weight, 0.0, std)
+__all__ = ["Callback", "FitResult", "TrainingReport", "centre_targets", "fit", "init_normal", "make_optimizer"]
 
 
 def _as_windows(data: Any, window: int) -> TrainingWindows:
@@ -105,12 +77,22 @@ def _batch_indices(seed: int, iteration: int, n_windows: int, batch_size: int) -
     return np.random.default_rng([seed, iteration]).integers(0, n_windows, size=batch_size)
 
 
-@dataclass(frozen=True)
-class FitResult:
-    """What :func:`fit` returns: the best weights and the report; the caller applies them."""
+def _window_sampler(windows: TrainingWindows, config: TrainingConfig, readout: str,
+                    device: torch.device) -> Sampler:
+    """Iteration i's batch: ``batch_size`` windows drawn uniformly by (seed, i); it also seeds dropout by i,
+    so a resumed run sees the same batches and the same dropout."""
+    seed = config.seed
 
-    state_dict: dict[str, torch.Tensor]
-    report: TrainingReport
+    def sample(iteration: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        idx = _batch_indices(seed, iteration, len(windows), config.batch_size)
+        torch.manual_seed(seed * 1_000_003 + iteration)
+        x, r, s = windows.batch(idx)
+        if readout == "centre":
+            r, s = centre_targets(r, s)
+        x, r, s = (torch.from_numpy(np.ascontiguousarray(a)).to(device) for a in (x, r, s))
+        return x, r, s
+
+    return sample
 
 
 def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, window: int = WINDOW,
@@ -134,66 +116,14 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
         :class:`FitResult` with the best state (on the CPU) and the :class:`TrainingReport`.
     """
     config = config or TrainingConfig()
-    loss_fn = get_loss(config.loss)
     windows = _as_windows(data, window)
     dev = resolve_device(device)
-    net = copy.deepcopy(net)
-    seed = config.seed
-    torch.manual_seed(seed)
-    if not warm_start:
-        for module in net.modules():  # initial weights depend on the seed only, not on RNG history
-            if hasattr(module, "reset_parameters"):
-                module.reset_parameters()
-        initialise = getattr(net, "initialise", None)
-        initialise() if callable(initialise) else init_normal(net)
-    net.to(dev)
-    optimizer = make_optimizer(net, config)
-    state = TrainingState()
-    best = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    resume_key = {**config.resume_key(), "warm_start": warm_start}
-    if resume and checkpoint and Path(checkpoint).is_file():
-        best, state, saved = load_checkpoint(checkpoint, net, optimizer)
-        if {k: saved.get(k) for k in resume_key} != resume_key:
-            raise InputError(f"checkpoint {checkpoint} was written with {saved}; resume with the same settings "
-                             "or start afresh without --resume")
-        net.to(dev)
-    start = time.perf_counter() - state.seconds
-    stopped_early = False
-    net.train()
     shards = torch.get_num_threads() if dev.type == "cpu" and not is_stochastic(net) else 1
-    bar = tqdm(total=config.max_iter, initial=state.iteration, disable=not progress, desc=f"train {type(net).__name__}")
-    with make_step(net, shards, compile=config.compile) as step, bar:
-        while state.iteration < config.max_iter:
-            state.iteration += 1
-            idx = _batch_indices(seed, state.iteration, len(windows), config.batch_size)
-            torch.manual_seed(seed * 1_000_003 + state.iteration)  # dropout: same stream after a resume
-            x, r, s = windows.batch(idx)
-            if readout == "centre":
-                r, s = centre_targets(r, s)
-            x, r, s = (torch.from_numpy(np.ascontiguousarray(a)).to(dev) for a in (x, r, s))
-            optimizer.zero_grad(set_to_none=True)
-            value = step(net, x, r, s, loss_fn)
-            optimizer.step()
-            state.losses.append(float(value.detach()))
-            recent = state.losses[-config.loss_window:]
-            current = sum(recent) / len(recent)
-            if len(recent) == config.loss_window and current < state.best_loss:
-                state.best_loss, state.best_iteration, state.since_best = current, state.iteration, 0
-                best = {k: v.detach().clone() for k, v in net.state_dict().items()}
-            else:
-                state.since_best += 1
-            bar.update(1)
-            bar.set_postfix(loss=f"{state.losses[-1]:.4g}", best=f"{state.best_loss:.4g}")
-            stop = any(bool(cb(state.iteration, current, state)) for cb in callbacks)
-            if state.since_best >= config.patience:
-                stopped_early = True
-            if checkpoint and (state.iteration % config.checkpoint_every == 0 or stopped_early or stop):
-                state.seconds = time.perf_counter() - start
-                save_checkpoint(checkpoint, net, best, optimizer, state, resume_key)
-            if stopped_early or stop:
-                break
-    state.seconds = time.perf_counter() - start
-    report = TrainingReport(iterations=state.iteration, best_iteration=state.best_iteration,
-                            best_loss=state.best_loss, stopped_early=stopped_early, seconds=state.seconds,
-                            losses=tuple(state.losses))
-    return FitResult({k: v.detach().to("cpu") for k, v in best.items()}, report)
+    return train_loop(
+        net, _window_sampler(windows, config, readout, dev), get_loss(config.loss),
+        StoppingRule(config.max_iter, config.loss_window, config.patience),
+        optimizer=partial(make_optimizer, config=config),
+        init=None if warm_start else partial(seeded_init, seed=config.seed), device=dev,
+        checkpoint=checkpoint, checkpoint_every=config.checkpoint_every, resume=resume,
+        resume_key={**config.resume_key(), "warm_start": warm_start}, shards=shards, compile=config.compile,
+        callbacks=callbacks, progress=progress, desc=f"train {type(net).__name__}")
