@@ -34,6 +34,7 @@ _LAZY = {
     "register_model": "ens2zoo.zoo.registry",
     "create": "ens2zoo.zoo.factory",
     "load": "ens2zoo.zoo.factory",
+    "load_folder": "ens2zoo.zoo.factory",
     "noise_level": "ens2zoo.inference.noise",
     "TrainingConfig": "ens2zoo.training.config",
     "dff": "ens2zoo.io.dff",
@@ -42,7 +43,8 @@ _LAZY = {
 __all__ = [
     "Architecture", "Ens2ZooError", "FamilyMember", "InputError", "ModelEntry", "Preprocessing", "RegistryError",
     "SpikeModel", "SpikeResult", "TrainingConfig", "UnknownNameError", "WeightsError", "__version__", "create", "dff",
-    "get_architecture", "get_model_entry", "list_architectures", "list_models", "load", "noise_level",
+    "get_architecture", "get_model_entry", "list_architectures", "list_models", "load", "load_folder",
+    "noise_level",
     "register_architecture", "register_model",
 ]
 
@@ -67,7 +69,7 @@ if TYPE_CHECKING:  # static type checkers see the eager imports
     from ens2zoo.model import SpikeModel
     from ens2zoo.training.config import TrainingConfig
     from ens2zoo.zoo.entries import Architecture, FamilyMember, ModelEntry, Preprocessing
-    from ens2zoo.zoo.factory import create, load
+    from ens2zoo.zoo.factory import create, load, load_folder
     from ens2zoo.zoo.registry import (
         get_architecture,
         get_model_entry,

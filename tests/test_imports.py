@@ -28,7 +28,7 @@ LAYERS = [
     ["ens2zoo.data"],
     ["ens2zoo.training"],  # config, losses, checkpoint, fit, recipes
     ["ens2zoo.model"],
-    ["ens2zoo.zoo.factory"],
+    ["ens2zoo.zoo.factory", "ens2zoo.zoo.cascade_folder"],  # cascade_folder: CASCADE model folders
     ["ens2zoo.training.runner", "ens2zoo.training.family"],
     ["ens2zoo.simulate", "ens2zoo.io", "ens2zoo.plotting"],
     ["ens2zoo.benchmark"],

@@ -12,11 +12,19 @@ instead of the ENS² N(0, 0.02) initialisation.
 Differences from CASCADE itself (stated wherever its figures are reported): the window is
 64 samples at the zoo's 60 Hz (1.07 s; CASCADE's is 64 frames at the recording's own rate),
 and it is trained on the zoo's 60 Hz targets (Gaussian σ 25 ms) so it scores like the others.
+
+CASCADE's own published models (a folder of ``config.yaml`` and state dicts, read by
+:mod:`ens2zoo.zoo.cascade_folder`) run through :meth:`CascadeNet.forward_trace`, which evaluates
+the network on every window of a whole trace at once, and :class:`CascadeEnsemble`, which averages
+a noise level's ensemble as CASCADE's ``predict`` does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 #: CASCADE's window, samples (``windowsize`` in its config).
@@ -57,6 +65,7 @@ class CascadeNet(nn.Module):
         )
         self.dense = nn.Sequential(nn.Linear(c3, dense_expansion), nn.ReLU())
         self.out = nn.Linear(steps * dense_expansion, 1)
+        self.steps = steps
 
     def initialise(self) -> None:
         """Keras's defaults: Glorot-uniform weights, zero biases."""
@@ -69,3 +78,72 @@ class CascadeNet(nn.Module):
         h = self.features(x.unsqueeze(1))          # (B, c3, steps)
         h = self.dense(h.transpose(1, 2))          # (B, steps, dense): Keras's Dense on the last axis
         return self.out(h.flatten(1))              # (B, 1)
+
+    def forward_trace(self, x: torch.Tensor, before: int | None = None) -> torch.Tensor:
+        """The output of every window of zero-padded traces, computed on the whole trace at once.
+
+        Output ``t`` equals ``forward`` on the window of samples ``t − before … t − before + window − 1``
+        (zeros outside the trace), up to float rounding.  The convolutions are shift-equivariant, so
+        they run once over the trace; only the two max-poolings depend on where a window starts, and
+        a window's start modulo 4 fixes both of them: each of the 4 pooling phases is evaluated once
+        and the outputs are interleaved.  About 12× less arithmetic than one forward pass per window
+        for CASCADE's sizes.
+
+        Args:
+            x: (B, T) ΔF/F traces.
+            before: samples of each window before the sample it predicts; ``window // 2`` (default,
+                the read-out this class is trained for) or ``int(before_frac · window − 1)`` = 31 for
+                CASCADE's own models (frame t from frames t−31 … t+32).
+
+        Returns:
+            (B, T) outputs, one per sample (spikes per frame of ``x``).
+        """
+        before = self.window // 2 if before is None else int(before)
+        if not 0 <= before < self.window:
+            raise ValueError(f"before={before} must lie in 0 … {self.window - 1}")
+        n = x.shape[-1]
+        conv1, _, conv2, _, pool1, conv3, _, pool2 = self.features
+        h = F.pad(x, (before, self.window - 1 - before)).unsqueeze(1)    # window t starts at padded sample t
+        h = torch.relu(conv2(torch.relu(conv1(h))))
+        dense = self.dense[0]
+        read = self.out.weight.reshape(self.steps, -1).T.unsqueeze(0)   # (1, dense, steps): flatten order
+        y = x.new_empty(x.shape[0], n)
+        for a in (0, 1):                                                # pool1 pairs start at t ≡ a (mod 2)
+            q = torch.relu(conv3(pool1(h[..., a:])))
+            for b in (0, 1):                                            # pool2 pairs: (t − a)/2 ≡ b (mod 2)
+                first = a + 2 * b                                       # windows t = first + 4k
+                count = len(range(first, n, 4))
+                if count == 0:
+                    continue
+                r = pool2(q[..., b:])                                   # (B, c3, steps-grid)
+                d = torch.relu(F.conv1d(r, dense.weight.unsqueeze(-1), dense.bias))
+                y[:, first::4] = F.conv1d(d, read, self.out.bias)[:, 0, :count]
+        return y
+
+
+class CascadeEnsemble(nn.Module):
+    """One noise level of a CASCADE model: the mean of its ensemble over whole traces, negatives set to 0.
+
+    CASCADE's ``predict`` averages the ensemble's outputs and sets negative values to 0
+    (``threshold=0``); this module does the same for (B, T) traces, with each network's
+    :meth:`CascadeNet.forward_trace` at read-out position ``before``.  ``receptive_half`` (samples
+    either side an output depends on) lets the whole-trace read-out evaluate long traces in chunks.
+
+    Args:
+        nets: the ensemble (same sizes).
+        before: samples of each window before the predicted one (31 for CASCADE's models).
+    """
+
+    def __init__(self, nets: Sequence[CascadeNet], before: int) -> None:
+        super().__init__()
+        if not nets:
+            raise ValueError("an ensemble needs at least one network")
+        self.nets = nn.ModuleList(nets)
+        self.before = int(before)
+        self.receptive_half = max(self.before, nets[0].window - 1 - self.before)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        total = self.nets[0].forward_trace(x, self.before)
+        for net in self.nets[1:]:
+            total += net.forward_trace(x, self.before)
+        return torch.clamp_min(total / len(self.nets), 0.0)

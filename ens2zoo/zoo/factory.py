@@ -18,6 +18,7 @@ import torch
 from ens2zoo.errors import InputError, WeightsError
 from ens2zoo.model import Member, SpikeModel
 from ens2zoo.utils.files import sha256_file
+from ens2zoo.zoo.cascade_folder import is_cascade_folder, load_cascade_folder
 from ens2zoo.zoo.entries import Architecture, ModelEntry, Preprocessing
 from ens2zoo.zoo.manifest import read_manifest
 from ens2zoo.zoo.registry import get_architecture, get_model_entry
@@ -102,7 +103,14 @@ def load(name: str, device: str | torch.device = "cpu") -> SpikeModel:
 
 
 def load_folder(folder: str | os.PathLike, device: str | torch.device = "cpu") -> SpikeModel:
-    """Load the one model described by ``folder/manifest.json`` (e.g. a family written by ``write_family``)."""
+    """Load the model a folder holds, checking every sha256.
+
+    Either an ens2zoo folder, whose ``manifest.json`` describes one model (e.g. a family written by
+    ``write_family``), or a CASCADE model folder (``config.yaml`` and ``Model_NoiseLevel_*`` networks,
+    see :mod:`ens2zoo.zoo.cascade_folder`), which becomes a family routed by noise level.
+    """
+    if not (Path(folder) / "manifest.json").is_file() and is_cascade_folder(folder):
+        return load_cascade_folder(folder, device)
     entries = read_manifest(Path(folder), source=str(folder))
     if len(entries) != 1:
         raise WeightsError(f"{folder}: expected a manifest.json describing one model, found {len(entries)}; "
