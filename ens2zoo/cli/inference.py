@@ -14,6 +14,7 @@ import numpy as np
 
 from ens2zoo.cli.options import add_model_args, model_from_args
 from ens2zoo.errors import InputError
+from ens2zoo.zoo.cascade_folder import folder_metadata
 from ens2zoo.zoo.registry import get_architecture, get_model_entry, list_architectures, list_models
 
 
@@ -190,9 +191,10 @@ def _predict(args: argparse.Namespace) -> int:
         if nwb_out:
             from ens2zoo.io.nwb import write_nwb
 
-            write_nwb(out, result, item.nwb, rows=item.rows, metadata=item.metadata)
+            write_nwb(out, result, item.nwb, rows=item.rows, metadata={**folder_metadata(model), **item.metadata})
         else:
-            write_results(out, result, item.metadata, traces=item.dff, roi_index=item.roi_index)
+            write_results(out, result, {**folder_metadata(model), **item.metadata}, traces=item.dff,
+                          roi_index=item.roi_index)
         if args.plot:
             from ens2zoo.plotting import plot_result
 
