@@ -2,7 +2,7 @@
 # Train the ens2-gcamp8 family on the GCaMP8 mouse folds (ens2zoo.data.groups) and for the zoo:
 # its two members as separate jobs, two at a time, one torch thread each, into the family folders
 # (benchmarks/gcamp8/folds/<FOLD>/, zoo_weights/ for the zoo); resumable (finished members are
-# skipped, unfinished ones continue from their checkpoints).  `fold.sh FOLD` then writes the fold's
+# skipped, unfinished ones continue from their checkpoints).  evaluate_folds.sh then writes each fold's
 # family manifest (the same `ens2zoo train --recipe ens2-gcamp8` keeps the trained members) and scores it.
 #   benchmarks/gcamp8/train_folds.sh [JOB ...]     JOB = MEMBER-RECIPE:FOLD (FOLD = M1..M5, or zoo)
 set -euo pipefail
