@@ -21,6 +21,7 @@ import scipy.io
 
 import ens2zoo
 from ens2zoo.data import find_datasets, load_neuron
+from ens2zoo.data.groups import GROUPS
 
 
 def main() -> None:
@@ -33,7 +34,7 @@ def main() -> None:
     model = ens2zoo.load(args.model)
     inputs = [("sample", scipy.io.loadmat(shared / "ens2_reference" / "sample_data.mat")["dff"], 10.0)]
     traces = []
-    for folder in find_datasets(shared / "ground_truth", "DS0[2-9]*,DS1*,DS2[01]*"):
+    for folder in find_datasets(shared / "ground_truth", GROUPS["excitatory"]):
         for path in sorted(folder.glob("*.mat"))[:2]:
             neuron = load_neuron(path)
             if neuron.recordings:

@@ -92,7 +92,7 @@ def test_grid_fast_plan_trains_each_variant_then_scores_it(tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(grid, "FAST", Path("benchmarks/fast"))
     tasks = {t.name: t for t in grid.plan_fast("/data")}
-    variants, folds = len(grid.FAST_VARIANTS), len(grid.FAST_FOLDS)
+    variants, folds = len(grid.FAST_VARIANTS), len(grid.FAST_SELECTION_FOLDS)
     assert sum(n.startswith("eval-") for n in tasks) == variants * folds
     assert len(tasks) == 2 * variants * folds - 1  # the committed student is only scored
     assert "fast-base:DS07" not in tasks and tasks["eval-fast-base:DS07"].needs == []
@@ -110,6 +110,7 @@ def test_grid_only_keeps_the_selected_tasks_and_drops_needs_left_out(tmp_path, m
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(grid, "FAST", Path("benchmarks/fast"))
     tasks = {t.name: t for t in grid.select(grid.plan_fast("/data"), "fast-data:,eval-fast-data:")}
-    assert set(tasks) == {f"{p}fast-data:{f}" for p in ("", "eval-") for f in grid.FAST_FOLDS}
+    assert set(tasks) == {f"{p}fast-data:{f}" for p in ("", "eval-") for f in grid.FAST_SELECTION_FOLDS}
     assert tasks["eval-fast-data:DS11"].needs == ["fast-data:DS11"]  # eval-fast-base:DS11 was left out
-    assert len(grid.select(grid.plan_fast("/data"), None)) == 2 * len(grid.FAST_VARIANTS) * len(grid.FAST_FOLDS)
+    all_tasks = grid.select(grid.plan_fast("/data"), None)
+    assert len(all_tasks) == 2 * len(grid.FAST_VARIANTS) * len(grid.FAST_SELECTION_FOLDS)

@@ -23,11 +23,12 @@ from pathlib import Path
 import numpy as np
 
 import ens2zoo
-from ens2zoo.benchmark.conditions import PAPER_CONDITIONS, evaluate_conditions, write_condition_csv
+from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
 from ens2zoo.benchmark.evaluation import read_csv
 from ens2zoo.benchmark.figures import plot_condition_curves
 from ens2zoo.benchmark.oasis import OASIS
 from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import PAPER_CONDITIONS, lodo_name
 
 LODO = Path("benchmarks/lodo")
 OUT = Path("benchmarks/conditions/folds")
@@ -43,7 +44,7 @@ def _key(row: dict) -> str:
 
 
 def recipe_rows(recipe: str, fold: str) -> list[dict] | None:
-    native, cond = LODO / f"{recipe}_lodo_{fold}.csv", LODO / f"{recipe}_lodo_{fold}_conditions.csv"
+    native, cond = LODO / f"{lodo_name(recipe, fold)}.csv", LODO / f"{lodo_name(recipe, fold)}_conditions.csv"
     if not (native.is_file() and cond.is_file()):
         return None
     return [{**r, "condition": "native"} for r in read_csv(native)] + \

@@ -22,8 +22,9 @@ from pathlib import Path
 import ens2zoo
 from ens2zoo.benchmark.conditions import PAPER_CONDITIONS, evaluate_conditions, parse_conditions, write_condition_csv
 from ens2zoo.benchmark.figures import plot_condition_curves
-from ens2zoo.benchmark.oasis import PEERS
+from ens2zoo.benchmark.oasis import PEER_PREDICTORS
 from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import GROUPS
 
 
 def build(spec: str):
@@ -34,13 +35,13 @@ def build(spec: str):
         if not colon:
             raise ens2zoo.InputError(f"--model {spec!r}: write LABEL=ARCH:WEIGHTS, e.g. mine=unet:w.safetensors")
         return label, ens2zoo.create(arch, weights=weights)
-    return spec, (PEERS[spec]() if spec in PEERS else ens2zoo.load(spec))
+    return spec, (PEER_PREDICTORS[spec]() if spec in PEER_PREDICTORS else ens2zoo.load(spec))
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", required=True, help="folder of DSxx-* ground-truth folders")
-    p.add_argument("--datasets", default="DS0[2-9]*,DS1*,DS2[01]*", help="comma-separated globs")
+    p.add_argument("--datasets", default=GROUPS["excitatory"], help="comma-separated globs")
     p.add_argument("--model", action="append", required=True, help="NAME or LABEL=ARCH:WEIGHTS (repeat)")
     p.add_argument("--conditions", default=PAPER_CONDITIONS)
     p.add_argument("--stride", type=int, default=1, help="window stride of the networks (1 = exact)")

@@ -27,9 +27,9 @@ from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_cs
 from ens2zoo.benchmark.evaluation import evaluate_model, read_csv, write_csv
 from ens2zoo.cli.options import weights_description
 from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import REIMAGED_CONDITIONS, lodo_name
 from ens2zoo.zoo.entries import Preprocessing
 
-CONDITIONS = "30:2,30:4,30:8,15:4,7.5:4,7.5:8"
 OUT = Path("benchmarks/fast")
 
 
@@ -60,7 +60,7 @@ def main() -> None:
     else:
         fold = args.fold.upper()
         teacher, _ = fold_teacher(fold, args.device)
-        weights = Path(args.student or OUT / "weights" / f"ens2-exc-fast_lodo_{fold}.safetensors")
+        weights = Path(args.student or OUT / "weights" / f"{lodo_name('ens2-exc-fast', fold)}.safetensors")
         student = load_student(weights, args.device)
         dataset_glob, tag = f"{fold}-*", f"lodo_{fold}"
         names = ("ens2-exc", weights.stem.split("_lodo_")[0])
@@ -79,7 +79,7 @@ def main() -> None:
             if reuse:
                 rows = read_csv(cond_csv)
             else:
-                rows = evaluate_conditions(model, [dataset], CONDITIONS,
+                rows = evaluate_conditions(model, [dataset], REIMAGED_CONDITIONS,
                                            stride=args.stride if name == names[0] else 1)
                 write_condition_csv(cond_csv, rows)
             for r in rows:

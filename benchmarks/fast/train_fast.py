@@ -26,6 +26,7 @@ import torch
 import ens2zoo
 from ens2zoo._version import __version__
 from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import GROUPS, lodo_name
 from ens2zoo.data.reimage import ReimageSpec
 from ens2zoo.training.distill import (
     DistillConfig,
@@ -39,7 +40,7 @@ from ens2zoo.training.distill import (
 from ens2zoo.zoo.factory import load_folder
 from ens2zoo.zoo.manifest import write_family
 
-EXCITATORY = "DS0[2-9]*,DS1*,DS2[01]*"
+EXCITATORY = GROUPS["excitatory"]
 LODO = Path("benchmarks/lodo")
 RUNS = Path("runs/fast")
 log = logging.getLogger("train_fast")
@@ -47,14 +48,14 @@ log = logging.getLogger("train_fast")
 
 def fold_teacher(fold: str, device: str = "cpu"):
     """The fold's ens2-exc family folder; if only its two members exist yet, the same family assembled in runs/."""
-    folder = LODO / "weights" / f"ens2-exc_lodo_{fold}"
+    folder = LODO / "weights" / lodo_name("ens2-exc", fold)
     if (folder / "manifest.json").is_file():
         return load_folder(folder, device=device), str(folder)
-    low, high = LODO / f"ens2-v1_lodo_{fold}.safetensors", LODO / f"ens2-nm_lodo_{fold}.safetensors"
+    low, high = (LODO / f"{lodo_name(recipe, fold)}.safetensors" for recipe in ("ens2-v1", "ens2-nm"))
     if not (low.is_file() and high.is_file()):
         raise SystemExit(f"no teacher for {fold}: neither {folder} nor {low} and {high} exist yet")
     folder = RUNS / f"teacher_{fold}"
-    write_family(folder, f"ens2-exc_lodo_{fold}", [  # as benchmarks/lodo/family_fold.py (threshold 1.5)
+    write_family(folder, lodo_name("ens2-exc", fold), [  # as benchmarks/lodo/family_fold.py (threshold 1.5)
         {"name": "ens2-v1", "weights": low, "noise_range": [None, 1.5]},
         {"name": "ens2-nm", "weights": high, "noise_range": [1.5, None],
          "trained_frame_rates": [7.5, 60.0], "trained_noise_levels": [1.0, 9.0]},
@@ -85,7 +86,7 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     torch.set_num_threads(args.threads)
     fold = args.fold.upper() if args.fold else None
-    name = f"ens2-exc-fast_lodo_{fold}" if fold else "ens2-exc-fast"
+    name = lodo_name("ens2-exc-fast", fold) if fold else "ens2-exc-fast"
     output = Path(args.output or (f"benchmarks/fast/weights/{name}.safetensors" if fold
                                   else "zoo_weights/ens2-exc-fast.safetensors"))
     run_dir = RUNS / output.name.removesuffix(".safetensors")

@@ -16,7 +16,8 @@ are done:
 4. the peers on 8 folds spanning the indicators: ``cascade`` (with conditions), ``mlp``, ``cnn``, ``lstm``.
 
 ``--plan fast`` runs instead the search for the fast model's recipe (issue 11): each student
-variant of :data:`FAST_VARIANTS` distilled on the selection folds :data:`FAST_FOLDS` from the
+variant of :data:`FAST_VARIANTS` distilled on the fast model's selection folds (the catalogue's
+:data:`~ens2zoo.data.groups.FAST_SELECTION_FOLDS`) from the
 fold's committed ``ens2-exc`` teacher (``benchmarks/fast/train_fast.py``), then scored against
 that teacher (``benchmarks/fast/evaluate_fast.py --student``); weights and CSVs come back in
 ``w_fast.tar`` and ``tables.tar.gz``.
@@ -39,14 +40,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-EXCITATORY = ["DS02", "DS03", "DS04", "DS05", "DS06", "DS07", "DS08", "DS09", "DS10", "DS11", "DS12",
-              "DS14", "DS15", "DS16", "DS17", "DS18", "DS19", "DS20", "DS21"]
-INHIBITORY = ["DS22", "DS23", "DS24", "DS25", "DS26", "DS27"]
-#: folds of the peers: OGB-1, Cal-520, GCaMP6f (zebrafish and mouse), GCaMP6s, GCaMP5k, R-CaMP, jGECO1a
-PEER_FOLDS = ["DS03", "DS04", "DS06", "DS09", "DS15", "DS17", "DS19", "DS21"]
-CONDITIONS = "30:2,30:4,30:8,15:4,7.5:4,7.5:8"
-#: selection folds for the fast model's recipe (not its report folds DS04, DS09, DS15)
-FAST_FOLDS = ["DS07", "DS11", "DS21"]
+from ens2zoo.data.groups import (
+    EXCITATORY_FOLDS,
+    FAST_SELECTION_FOLDS,
+    GROUPS,
+    INHIBITORY_FOLDS,
+    PEER_FOLDS,
+    REIMAGED_CONDITIONS,
+    lodo_name,
+)
+
 #: student variants: name → train_fast.py options (the first is the recipe of the zoo's student)
 FAST_VARIANTS = {
     "base": ["--hours-original", "4", "--hours-reimaged", "4"],
@@ -72,9 +75,9 @@ def benchmark(recipe: str, fold: str, data: str, *, conditions: bool = False, in
     argv = [sys.executable, "-m", "ens2zoo", "benchmark", "--recipe", recipe, "--lodo", fold, "--data", data,
             "-o", str(LODO), "--device", "cuda", "--threads", "1", "--log-every", "500"]
     if conditions:
-        argv += ["--conditions", CONDITIONS, "--conditions-stride", "4"]  # native rows exact
+        argv += ["--conditions", REIMAGED_CONDITIONS, "--conditions-stride", "4"]  # native rows exact
     if inhibitory:
-        argv += ["--training-datasets", "DS2[2-7]*"]
+        argv += ["--training-datasets", GROUPS["inhibitory"]]
     return argv
 
 
@@ -86,10 +89,11 @@ def committed(name: str) -> bool:
 
 def plan(data: str) -> list[Task]:
     """Every task whose result is not committed yet (``benchmarks/lodo/weights/``), in priority order."""
-    tasks = [Task(f"unet:{f}", benchmark("unet", f, data)) for f in EXCITATORY if not committed(f"unet_lodo_{f}")]
-    for family, folds, inh in (("ens2-exc", EXCITATORY, False), ("ens2-inh", INHIBITORY, True)):
+    tasks = [Task(f"unet:{f}", benchmark("unet", f, data)) for f in EXCITATORY_FOLDS
+             if not committed(lodo_name("unet", f))]
+    for family, folds, inh in (("ens2-exc", EXCITATORY_FOLDS, False), ("ens2-inh", INHIBITORY_FOLDS, True)):
         for f in folds:
-            if committed(f"{family}_lodo_{f}"):
+            if committed(lodo_name(family, f)):
                 continue
             for recipe in ("ens2-nm", "ens2-v1"):
                 tasks.append(Task(f"{recipe}:{f}", benchmark(recipe, f, data, conditions=True, inhibitory=inh)))
@@ -99,12 +103,12 @@ def plan(data: str) -> list[Task]:
         if inh and not Path("zoo_weights/ens2-inh-nm.safetensors").is_file():
             tasks.append(Task("zoo:ens2-inh-nm", [
                 sys.executable, "-m", "ens2zoo", "train", "--recipe", "ens2-nm", "--data", data,
-                "--datasets", "DS2[2-7]*", "-o", "zoo_weights/ens2-inh-nm.safetensors", "--device", "cuda",
+                "--datasets", GROUPS["inhibitory"], "-o", "zoo_weights/ens2-inh-nm.safetensors", "--device", "cuda",
                 "--threads", "1", "--log-every", "500", "--resume", "--keep-checkpoint"]))
     tasks += [Task(f"{r}:{f}", benchmark(r, f, data, conditions=True)) for r in ("cascade", "cascade-fixed")
-              for f in PEER_FOLDS if not committed(f"{r}_lodo_{f}")]
+              for f in PEER_FOLDS if not committed(lodo_name(r, f))]
     tasks += [Task(f"{r}:{f}", benchmark(r, f, data)) for r in ("mlp", "cnn", "lstm") for f in PEER_FOLDS
-              if not committed(f"{r}_lodo_{f}")]
+              if not committed(lodo_name(r, f))]
     return tasks
 
 
@@ -114,10 +118,10 @@ def plan_fast(data: str) -> list[Task]:
     The teacher is scored once per fold: the first variant's scoring writes its CSVs, and the other
     variants' scorings wait for it and reuse them (``--reuse-teacher``)."""
     tasks = []
-    for fold in FAST_FOLDS:
+    for fold in FAST_SELECTION_FOLDS:
         first_score = None
         for variant, options in FAST_VARIANTS.items():
-            weights = FAST / "weights" / f"ens2-exc-fast-{variant}_lodo_{fold}.safetensors"
+            weights = FAST / "weights" / f"{lodo_name(f'ens2-exc-fast-{variant}', fold)}.safetensors"
             name = f"fast-{variant}:{fold}"
             if not weights.is_file():
                 tasks.append(Task(name, [sys.executable, "benchmarks/fast/train_fast.py", "--fold", fold,

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from ens2zoo.benchmark.evaluation import read_csv
 from ens2zoo.cli.main import main as cli
+from ens2zoo.data.groups import lodo_name
 from ens2zoo.utils.atomic import atomic_path
 
 LODO = Path("benchmarks/lodo")
@@ -35,8 +36,8 @@ TABLE = re.compile(r"(.+)_lodo_(DS\d+)\.csv")
 def fold_weights(recipe: str, fold: str) -> Path | None:
     """The committed weights of ``recipe``'s fold ``fold`` (a file, a family folder or a member)."""
     weights = LODO / "weights"
-    for candidate in (weights / f"{recipe}_lodo_{fold}.safetensors", weights / f"{recipe}_lodo_{fold}",
-                      *(weights / f"{family}_lodo_{fold}" / f"{recipe}.safetensors"
+    for candidate in (weights / f"{lodo_name(recipe, fold)}.safetensors", weights / lodo_name(recipe, fold),
+                      *(weights / lodo_name(family, fold) / f"{recipe}.safetensors"
                         for family in ("ens2-exc", "ens2-inh"))):
         if candidate.exists():
             return candidate

@@ -24,9 +24,10 @@ import argparse
 import time
 from pathlib import Path
 
-from ens2zoo.benchmark.conditions import PAPER_CONDITIONS, evaluate_conditions, write_condition_csv
+from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
 from ens2zoo.benchmark.evaluation import write_csv
 from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import REIMAGED_CONDITIONS, lodo_name
 from ens2zoo.zoo.factory import load_folder
 from ens2zoo.zoo.manifest import write_family
 
@@ -43,9 +44,10 @@ def main() -> None:
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
     fold, family = args.fold.upper(), args.family
-    low, high = LODO / f"ens2-v1_lodo_{fold}.safetensors", LODO / f"ens2-nm_lodo_{fold}.safetensors"
-    folder = LODO / "weights" / f"{family}_lodo_{fold}"
-    write_family(folder, f"{family}_lodo_{fold}", [
+    low, high = (LODO / f"{lodo_name(recipe, fold)}.safetensors" for recipe in ("ens2-v1", "ens2-nm"))
+    name = lodo_name(family, fold)
+    folder = LODO / "weights" / name
+    write_family(folder, name, [
         {"name": "ens2-v1", "weights": low, "noise_range": [None, args.threshold]},
         {"name": "ens2-nm", "weights": high, "noise_range": [args.threshold, None],
          "trained_frame_rates": [7.5, 60.0], "trained_noise_levels": [1.0, 9.0]},
@@ -57,9 +59,9 @@ def main() -> None:
     # native rows exact (stride 1, like the members' own LODO rows); conditions at --stride
     native = [{k: v for k, v in r.items() if not k.startswith("condition_")}
               for r in evaluate_conditions(model, [dataset], "native", stride=1)]
-    write_csv(LODO / f"{family}_lodo_{fold}.csv", native)
-    rows = evaluate_conditions(model, [dataset], PAPER_CONDITIONS.replace("native,", ""), stride=args.stride)
-    write_condition_csv(LODO / f"{family}_lodo_{fold}_conditions.csv", rows)
+    write_csv(LODO / f"{name}.csv", native)
+    rows = evaluate_conditions(model, [dataset], REIMAGED_CONDITIONS, stride=args.stride)
+    write_condition_csv(LODO / f"{name}_conditions.csv", rows)
     print(f"{fold}: {len(native)} neurons, {len(rows)} condition rows in {time.perf_counter() - start:.0f} s")
 
 

@@ -18,6 +18,7 @@ from ens2zoo.benchmark.conditions import evaluate_conditions
 from ens2zoo.benchmark.evaluation import write_csv
 from ens2zoo.benchmark.oasis import OASIS
 from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import lodo_name
 
 LODO = Path("benchmarks/lodo")
 
@@ -28,7 +29,7 @@ def main() -> None:
     parser.add_argument("--data", default="../shared/ground_truth")
     args = parser.parse_args()
     for fold in (f.strip().upper() for f in args.folds.split(",")):
-        out = LODO / f"oasis_lodo_{fold}.csv"
+        out = LODO / f"{lodo_name('oasis', fold)}.csv"
         if out.is_file():
             continue
         (folder,) = find_datasets(args.data, f"{fold}-*")

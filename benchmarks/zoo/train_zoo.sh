@@ -35,8 +35,8 @@ write_family(z, name, [
 write_records([r for r in read_records(z) if r["name"] != high])
 PY
 }
-EXC='DS0[2-9]*,DS1*,DS2[01]*'
-INH='DS2[2-7]*'
+EXC=excitatory  # dataset groups of ens2zoo.data.groups
+INH=inhibitory
 for job in "$@"; do
   case $job in
     ens2-exc-v1) train ens2-exc-v1 "$EXC" --recipe ens2-v1 ;;

@@ -53,6 +53,7 @@ from ens2zoo.benchmark.evaluation import (
     write_csv,
 )
 from ens2zoo.data import Dataset, Neuron
+from ens2zoo.data.groups import PAPER_CONDITIONS  # the project's condition table (re-exported)
 from ens2zoo.data.recording import Recording
 from ens2zoo.data.reimage import Reimaged, condition_seed, reimage_trace
 from ens2zoo.errors import InputError
@@ -68,8 +69,6 @@ log = logging.getLogger(__name__)
 
 #: The label of the database's own recordings.
 NATIVE = "native"
-#: The conditions of the project's condition table.
-PAPER_CONDITIONS = "native,30:2,30:4,30:8,15:4,7.5:4,7.5:8"
 #: Columns of a per-neuron, per-condition row, in order.
 CONDITION_COLUMNS = (*COLUMNS[:2], "condition_frame_rate", "condition_noise", *COLUMNS[2:])
 

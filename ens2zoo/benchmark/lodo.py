@@ -41,6 +41,7 @@ from ens2zoo.benchmark.published import (
     read_published_metrics,
 )
 from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import GROUPS, lodo_name
 from ens2zoo.errors import InputError
 from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.recipes import Recipe
@@ -51,9 +52,9 @@ from ens2zoo.zoo.factory import create
 log = logging.getLogger(__name__)
 
 #: Datasets ENS² trains its excitatory model on (DS01 is never used for training).
-EXCITATORY_TRAINING = "DS0[2-9]*,DS1*,DS2[01]*"
+EXCITATORY_TRAINING = GROUPS["excitatory"]
 #: Datasets of inhibitory neurons.
-INHIBITORY_TRAINING = "DS2[2-7]*"
+INHIBITORY_TRAINING = GROUPS["inhibitory"]
 #: Columns of ``summary.csv``.
 SUMMARY_COLUMNS = ("dataset", "neurons", "corr", "er50", "vpd",
                    "published_neurons", "published_corr", "published_er50", "published_vpd", "recipe")
@@ -106,7 +107,7 @@ def _condition_rows(path: Path, weights: Path, wanted: Sequence[Condition]) -> l
 def _fold_conditions(out: Path, recipe: Recipe, prefix: str, folder: Path, weights: Path,
                      conditions: Sequence[Condition], *, stride: int, device: str) -> list[dict]:
     """Condition rows of one fold, from ``<recipe>_lodo_<prefix>_conditions.csv`` when up to date."""
-    table = out / f"{recipe.name}_lodo_{prefix}_conditions.csv"
+    table = out / f"{lodo_name(recipe.name, prefix)}_conditions.csv"
     rows = _condition_rows(table, weights, conditions)
     if rows is not None:
         log.info("%s is up to date: not re-evaluating the conditions", table)
@@ -131,8 +132,8 @@ def run_fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Seq
     Runs with torch's current thread count unless ``recipe.config.threads`` sets one for the
     training; :func:`run_benchmark` calls it once per held-out dataset (through ``fold_map``).
     """
-    weights = out / f"{recipe.name}_lodo_{prefix}.safetensors"
-    table = out / f"{recipe.name}_lodo_{prefix}.csv"
+    weights = out / f"{lodo_name(recipe.name, prefix)}.safetensors"
+    table = out / f"{lodo_name(recipe.name, prefix)}.csv"
     log.info("== %s: held out %s; training on %d datasets", prefix, folder.name, len(training))
     if weights.is_file():
         check_recipe(weights, recipe)

@@ -61,7 +61,7 @@ from ens2zoo.inference.result import SpikeResult
 from ens2zoo.inference.spikes import spike_times
 from ens2zoo.inference.traces import check_traces, resampled_length
 
-__all__ = ["EVENT_FLOOR", "OASIS", "PEERS", "spread_to_rate"]
+__all__ = ["EVENT_FLOOR", "OASIS", "PEER_PREDICTORS", "spread_to_rate"]
 
 log = logging.getLogger(__name__)
 
@@ -187,5 +187,6 @@ class OASIS:
                            noise_level=np.asarray(measure_noise(data, frame_rate), dtype=np.float64))
 
 
-#: Peers scored like zoo models, by name (``ens2zoo evaluate --model oasis``).
-PEERS = {"oasis": OASIS}
+#: Peers that need no weights, scored like zoo models by name (``ens2zoo evaluate --model oasis``);
+#: the peers of the LODO tables are :data:`ens2zoo.data.groups.PEERS`.
+PEER_PREDICTORS = {"oasis": OASIS}

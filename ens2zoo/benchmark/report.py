@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ens2zoo.benchmark.conditions import PAPER_CONDITIONS, parse_conditions, row_condition
+from ens2zoo.benchmark.conditions import parse_conditions, row_condition
 from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
+from ens2zoo.data.groups import EXCITATORY_FOLDS, INHIBITORY_FOLDS, PAPER_CONDITIONS, PEERS
 from ens2zoo.utils.atomic import atomic_path
 
 __all__ = [
@@ -35,15 +36,11 @@ __all__ = [
     "write_report",
 ]
 
-EXCITATORY_FOLDS = ("DS02", "DS03", "DS04", "DS05", "DS06", "DS07", "DS08", "DS09", "DS10", "DS11", "DS12",
-                    "DS14", "DS15", "DS16", "DS17", "DS18", "DS19", "DS20", "DS21")
-INHIBITORY_FOLDS = ("DS22", "DS23", "DS24", "DS25", "DS26", "DS27")
 #: the published overall median correlation (%) and ER50 (%) over the 203 neurons of the 19 folds
 PUBLISHED_OVERALL = {"corr": 69.35, "er50": 47.31}
 #: the paper-table issue's targets on the overall median correlation (all 19 folds, 203 neurons):
 #: model → (lowest, highest) difference to the published 69.35 %, points
 TARGETS = {"unet": (-1.0, 1.0), "ens2-exc": (1.0, None)}
-PEERS = ("cascade", "cascade-fixed", "mlp", "cnn", "lstm", "oasis")
 _NATIVE = re.compile(r"(.+)_lodo_(DS\d+)\.csv")
 _CONDITIONS = re.compile(r"(.+)_lodo_(DS\d+)_conditions\.csv")
 

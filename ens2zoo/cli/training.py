@@ -96,10 +96,10 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _evaluated_model(args: argparse.Namespace):
     """The zoo model the options name, or a peer (``--model oasis``) that evaluate scores alike."""
-    from ens2zoo.benchmark.oasis import PEERS
+    from ens2zoo.benchmark.oasis import PEER_PREDICTORS
 
-    if args.model in PEERS and not (args.weights or args.arch or args.hparam):
-        return PEERS[args.model]()
+    if args.model in PEER_PREDICTORS and not (args.weights or args.arch or args.hparam):
+        return PEER_PREDICTORS[args.model]()
     return model_from_args(args)
 
 

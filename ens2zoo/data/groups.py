@@ -6,6 +6,14 @@ names (``DS0[2-9]*``) optionally followed by ``/`` and a glob of neuron file nam
 items keep every neuron of the folders they match.  Every script and command asks this
 module for the groups and folds instead of retyping them.
 
+ENS² folds: leave one dataset out (LODO).  :data:`EXCITATORY_FOLDS` are the paper's 19
+excitatory folds (DS01 never trains; DS13 has no fold), :data:`INHIBITORY_FOLDS` the six
+inhibitory ones; :data:`REPORT_FOLDS` are the five folds the zoo's recipes are reported on,
+:data:`PEER_FOLDS` the eight the peers are trained on, and :data:`FAST_SELECTION_FOLDS` the
+folds the fast model's recipe was chosen on (:data:`FAST_REPORT_FOLDS` its report folds).  A
+fold's files are named by :func:`lodo_name`; :data:`PAPER_CONDITIONS` is the paper's grid of
+recording conditions.
+
 GCaMP8 folds: the mouse is the first number in each file name
 (``CAttached_jGCaMP8f_<mouse>_<cell>_mini.mat``).  A new user's mouse is the unseen case,
 so the GCaMP8 group is cross-validated over *mouse folds*: the mice of each variant
@@ -27,8 +35,10 @@ from ens2zoo.errors import InputError
 from ens2zoo.utils.checks import split_globs
 
 __all__ = [
-    "GCAMP8_CONDITIONS", "GCAMP8_MICE", "GCAMP8_MOUSE_FOLDS", "GCAMP8_REPORT_FOLDS", "GCAMP8_SELECTION_FOLDS", "GROUPS",
-    "Fold", "dataset_pattern", "get_fold", "group_pattern", "mouse_of", "select_neurons", "split_selection",
+    "EXCITATORY_FOLDS", "FAST_REPORT_FOLDS", "FAST_SELECTION_FOLDS", "GCAMP8_CONDITIONS", "GCAMP8_MICE",
+    "GCAMP8_MOUSE_FOLDS", "GCAMP8_REPORT_FOLDS", "GCAMP8_SELECTION_FOLDS", "GROUPS", "INHIBITORY_FOLDS",
+    "PAPER_CONDITIONS", "PEERS", "PEER_FOLDS", "REIMAGED_CONDITIONS", "REPORT_FOLDS", "Fold", "dataset_pattern",
+    "get_fold", "group_pattern", "lodo_name", "mouse_of", "select_neurons", "split_selection",
 ]
 
 #: named dataset groups (selections); ``excitatory`` is ENS²'s excitatory training set (DS01 never trains)
@@ -37,6 +47,29 @@ GROUPS: dict[str, str] = {
     "inhibitory": "DS2[2-7]*",
     "gcamp8": "DS3[0-2]*",
 }
+
+#: the paper's LODO folds of excitatory neurons (held-out dataset prefixes) and the inhibitory folds
+EXCITATORY_FOLDS = ("DS02", "DS03", "DS04", "DS05", "DS06", "DS07", "DS08", "DS09", "DS10", "DS11", "DS12",
+                    "DS14", "DS15", "DS16", "DS17", "DS18", "DS19", "DS20", "DS21")
+INHIBITORY_FOLDS = ("DS22", "DS23", "DS24", "DS25", "DS26", "DS27")
+#: the excitatory folds the zoo's recipes are reported on (52 neurons; designs were chosen on DS01)
+REPORT_FOLDS = ("DS04", "DS06", "DS09", "DS15", "DS20")
+#: the peers' folds: OGB-1, Cal-520, GCaMP6f (zebrafish and mouse), GCaMP6s, GCaMP5k, R-CaMP, jGECO1a
+PEER_FOLDS = ("DS03", "DS04", "DS06", "DS09", "DS15", "DS17", "DS19", "DS21")
+#: the fast model's selection folds (its recipe was chosen there) and its report folds
+FAST_SELECTION_FOLDS = ("DS07", "DS11", "DS21")
+FAST_REPORT_FOLDS = ("DS04", "DS09", "DS15")
+#: the peers of the LODO tables (recipes and OASIS), in the order the report lists them
+PEERS = ("cascade", "cascade-fixed", "mlp", "cnn", "lstm", "oasis")
+#: the paper's re-imaged recording conditions (frame rate in Hz : ν), and the grid with the recordings as they are
+REIMAGED_CONDITIONS = "30:2,30:4,30:8,15:4,7.5:4,7.5:8"
+PAPER_CONDITIONS = f"native,{REIMAGED_CONDITIONS}"
+
+
+def lodo_name(recipe: str, fold: str) -> str:
+    """The name of a LODO fold's files (weights, tables, family folder): ``<recipe>_lodo_<fold>``."""
+    return f"{recipe}_lodo_{fold}"
+
 
 #: the GCaMP8 mice in ``../shared`` per variant dataset, sorted (some mice are held back by the
 #: database's curators for an independent check and are not there)
@@ -74,7 +107,7 @@ def _mouse_fold(k: int) -> Fold:
 GCAMP8_MOUSE_FOLDS: dict[str, Fold] = {f.name: f for f in (_mouse_fold(k) for k in range(_N_MOUSE_FOLDS))}
 GCAMP8_SELECTION_FOLDS = ("M1",)
 #: the GCaMP8 condition grid: the paper's plus ``30:0`` (30 Hz at the recording's own noise)
-GCAMP8_CONDITIONS = "native,30:0,30:2,30:4,30:8,15:4,7.5:4,7.5:8"
+GCAMP8_CONDITIONS = f"native,30:0,{REIMAGED_CONDITIONS}"
 GCAMP8_REPORT_FOLDS = ("M2", "M3", "M4", "M5")
 
 
