@@ -10,7 +10,7 @@ import torch
 import ens2zoo
 from ens2zoo.architectures.unet import UNet
 
-from reference_ens2 import load_published
+from ens2zoo.benchmark.reference import load_published
 
 
 @pytest.fixture(scope="module")

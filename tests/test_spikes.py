@@ -7,7 +7,7 @@ import pytest
 
 from ens2zoo.inference.spikes import _pairwise_sum_f32, estimate_spikes, gaussian_kernel, spike_times
 
-from reference_ens2 import estimate_spikes as reference_estimate
+from ens2zoo.benchmark.reference import estimate_spikes as reference_estimate
 
 
 @pytest.mark.parametrize("n", [1, 5, 7, 8, 9, 100, 127, 128, 129, 255, 256, 300, 501, 1000, 4099])

@@ -1,0 +1,47 @@
+"""The report's GCaMP8 tables: medians per condition and variant on the same held-out neurons, counts with IQR."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ens2zoo.benchmark.conditions import write_condition_csv
+from ens2zoo.benchmark.gcamp8_tables import collect_mouse_folds, gcamp8_lines
+
+DATASETS = ("DS30-GCaMP8f-m-V1", "DS32-GCaMP8s-m-V1")
+
+
+def _rows(corrs, counts, rate, nu):
+    return [{"dataset": DATASETS[i % 2], "neuron": f"n{i}", "condition_frame_rate": rate, "condition_noise": nu,
+             "corr": c, "bias": k - 1, "count": k, "spike_count": k} for i, (c, k) in enumerate(zip(corrs, counts))]
+
+
+def test_tables_pool_report_folds_and_split_variants(tmp_path):
+    corr_exc = np.array([60.0, 70.0, 80.0, 50.0])
+    corr_g8 = corr_exc + np.array([10.0, 12.0, 8.0, 20.0])
+    for fold in ("M2", "M3"):
+        write_condition_csv(tmp_path / f"ens2-exc_{fold}_conditions.csv",
+                            _rows(corr_exc, [2.0, 2.5, 3.0, 1.5], 30.0, 4.0))
+        write_condition_csv(tmp_path / f"ens2-gcamp8_{fold}_conditions.csv",
+                            _rows(corr_g8, [1.0, 0.9, 1.1, 1.2], 30.0, 4.0))
+    # a fold only one model has is left out of the pooled table
+    write_condition_csv(tmp_path / "ens2-exc_M4_conditions.csv", _rows([0.0], [9.0], 30.0, 4.0))
+    assert set(collect_mouse_folds(tmp_path)) == {"ens2-exc", "ens2-gcamp8"}
+    lines = gcamp8_lines(tmp_path, folds=("M2", "M3", "M4"))
+    text = "\n".join(lines)
+    assert "M2 (4 neurons), M3 (4 neurons)" in text and "missing: M4" in text
+    pooled = next(line for line in lines if line.startswith("| 30:4 |"))
+    cells = [c.strip() for c in pooled.strip("|").split("|")]
+    # pooled over both folds: 8 neurons; medians 65.0 and 76.0 (the same neurons); counts' median and IQR
+    assert cells[:5] == ["30:4", "8", "65.0", "76.0", "+11.0"]
+    q = np.percentile(np.tile([1.0, 0.9, 1.1, 1.2], 2), [25, 50, 75])
+    assert cells[6] == f"{q[1]:.2f} [{q[0]:.2f}, {q[2]:.2f}]"
+    # per variant: GCaMP8f holds neurons 0 and 2 of each fold
+    f_table = lines[lines.index("### GCaMP8f"):]
+    f_row = next(line for line in f_table if line.startswith("| 30:4 |"))
+    assert [c.strip() for c in f_row.strip("|").split("|")][:5] == ["30:4", "4", "70.0", "79.0", "+9.0"]
+
+
+def test_no_tables_without_common_folds(tmp_path):
+    write_condition_csv(tmp_path / "ens2-exc_M2_conditions.csv", _rows([1.0], [1.0], 30.0, 0.0))
+    write_condition_csv(tmp_path / "ens2-gcamp8_M3_conditions.csv", _rows([1.0], [1.0], 30.0, 0.0))
+    assert gcamp8_lines(tmp_path) == []
