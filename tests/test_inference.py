@@ -8,9 +8,8 @@ import torch
 
 import ens2zoo
 from ens2zoo.architectures import UNet
+from ens2zoo.benchmark.reference import predict_rate
 from ens2zoo.inference.windows import trace_rate, window_starts
-
-from reference_ens2 import predict_rate
 
 
 @pytest.fixture(scope="module")

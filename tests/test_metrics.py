@@ -11,6 +11,7 @@ import warnings
 import numpy as np
 import pytest
 
+from ens2zoo.benchmark.reference_metrics import er_reference, vp_reference
 from ens2zoo.errors import InputError
 from ens2zoo.metrics import (
     COLUMNS,
@@ -23,8 +24,6 @@ from ens2zoo.metrics import (
     van_rossum_trains,
     victor_purpura,
 )
-
-from reference_metrics import er_reference, vp_reference
 
 # --------------------------------------------------------------------------- reference
 

@@ -9,13 +9,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from ens2zoo.metrics import error_rate, van_rossum_trains, victor_purpura
-
-from reference_metrics import (
+from ens2zoo.benchmark.reference_metrics import (
     er_reference,
     van_rossum_trains_reference,
     vp_reference,
 )
+from ens2zoo.metrics import error_rate, van_rossum_trains, victor_purpura
 
 SETTINGS = settings(max_examples=150, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])

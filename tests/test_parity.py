@@ -9,7 +9,6 @@ import torch
 
 import ens2zoo
 from ens2zoo.architectures.unet import UNet
-
 from ens2zoo.benchmark.reference import load_published
 
 

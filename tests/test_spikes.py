@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from ens2zoo.inference.spikes import _pairwise_sum_f32, estimate_spikes, gaussian_kernel, spike_times
-
 from ens2zoo.benchmark.reference import estimate_spikes as reference_estimate
 
 

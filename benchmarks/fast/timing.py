@@ -3,7 +3,7 @@
     ENS2ZOO_SHARED=../shared .venv/bin/python benchmarks/fast/timing.py --threads 1
 
 Times, in one run and the same process: the published reference pipeline
-(``tests/reference_ens2.py`` on the published weights, if ``$ENS2ZOO_SHARED/ens2_reference`` holds
+(``ens2zoo/benchmark/reference.py`` on the published weights, if ``$ENS2ZOO_SHARED/ens2_reference`` holds
 them), ``ens2-exc`` exact (stride 1) and ``ens2-exc-fast``, each ``predict(trace, 30)`` with
 spikes, the median of ``--rounds`` runs after one warm-up.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 
@@ -50,8 +49,7 @@ def main() -> None:
     rows = []
     weights = Path(os.environ.get("ENS2ZOO_SHARED", "../shared")) / "ens2_reference" / "ens2_exc_state_dict.pt"
     if weights.is_file():
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-        from reference_ens2 import load_published, published_pipeline
+        from ens2zoo.benchmark.reference import load_published, published_pipeline
 
         net = load_published(weights)
 
@@ -59,7 +57,7 @@ def main() -> None:
             with torch.no_grad():
                 return published_pipeline(net, trace, FRAME_RATE)
 
-        rows.append(("published reference (tests/reference_ens2.py)", timed(reference, rounds, threads)))
+        rows.append(("published reference (ens2zoo/benchmark/reference.py)", timed(reference, rounds, threads)))
     teacher, student = ens2zoo.load("ens2-exc"), ens2zoo.load("ens2-exc-fast")
     rows.append(("ens2-exc, exact (stride 1)", timed(lambda: teacher.predict(trace, FRAME_RATE), rounds, threads)))
     rows.append(("ens2-exc, stride 4", timed(lambda: teacher.predict(trace, FRAME_RATE, stride=4), rounds, threads)))

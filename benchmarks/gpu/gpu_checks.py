@@ -8,7 +8,7 @@
 2. Throughput, neuron-hours of recording per second of wall time, end to end (resampling,
    network, spikes) and rate only: 100 simulated neurons × 10 min at 30 Hz (16.7 neuron-hours)
    through ``ens2-exc`` exact (stride 1), stride 4, stride 16, and ``ens2-exc-fast``; the
-   published-style reference (``tests/reference_ens2.py``) on this machine's CPU for 1 neuron
+   published-style reference (``ens2zoo/benchmark/reference.py``) on this machine's CPU for 1 neuron
    × 10 min as the baseline.  Each after a warm-up on 2 neurons; the best of 2 runs.
 3. Training: seconds per iteration of ``fit`` on the GPU for the U-Net (batch 1024) and the
    CASCADE peer (batch 8192) over 200 iterations of real windows (DS09), after 20 warm-up ones.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import platform
-import sys
 import time
 from pathlib import Path
 
@@ -29,11 +28,9 @@ import numpy as np
 import torch
 
 import ens2zoo
+from ens2zoo.benchmark.reference import load_published, published_pipeline
 from ens2zoo.data import TrainingWindows, find_datasets, load_dataset
 from ens2zoo.simulate import simulate_recording
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
-from reference_ens2 import load_published, published_pipeline
 
 FRAME_RATE = 30.0
 

@@ -4,7 +4,7 @@ Used by the parity tests and as the baseline of the benchmarks.  It follows the
 published steps literally: a 2-D U-Net over 1×96 images (Conv2d 3×3), one
 materialised window per sample, a Python overlap-add loop and the pure-Python
 greedy spike estimator that rebuilds an L×L candidate matrix per added spike.
-Nothing here is fast on purpose; do not import it from the package.
+Nothing here is fast on purpose; nothing in the package's pipeline imports it.
 """
 
 from __future__ import annotations
