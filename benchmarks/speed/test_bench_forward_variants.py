@@ -13,9 +13,8 @@ import pytest
 import torch
 
 from ens2zoo.architectures.unet import UNet
+from ens2zoo.benchmark.reference import load_published, resample_to_60hz
 from ens2zoo.simulate import simulate_recording
-
-from reference_ens2 import load_published, resample_to_60hz
 
 N_WINDOWS = 12_288
 BATCH = 1024

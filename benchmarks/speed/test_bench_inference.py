@@ -1,11 +1,11 @@
 """End-to-end inference: the published-style pipeline against ens2zoo, in one run.
 
 Input: one neuron, 10 minutes at 30 Hz (simulated GCaMP6f-like ΔF/F), the
-published ENS² excitatory weights.  The reference (tests/reference_ens2.py)
+published ENS² excitatory weights.  The reference (ens2zoo/benchmark/reference.py)
 mirrors the published steps: 2-D U-Net on materialised stride-1 windows in
 batches of 8192, a Python overlap-add loop, the pure-Python greedy estimator.
 
-    make bench        # or: .venv/bin/python -m pytest benchmarks/test_bench_inference.py --benchmark-enable
+    make bench        # or: .venv/bin/python -m pytest benchmarks/speed/test_bench_inference.py --benchmark-enable
 
 Every benchmark checks its output against the reference's.
 """
@@ -17,9 +17,8 @@ import pytest
 import torch
 
 import ens2zoo
+from ens2zoo.benchmark.reference import estimate_spikes, load_published, published_pipeline, resample_to_60hz
 from ens2zoo.simulate import simulate_recording
-
-from reference_ens2 import estimate_spikes, load_published, published_pipeline, resample_to_60hz
 
 FRAME_RATE = 30.0
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from ens2zoo.benchmark.reference_metrics import er_reference, vp_reference
 from ens2zoo.metrics import error_rate, evaluate, evaluate_many, victor_purpura
-
-from reference_metrics import er_reference, vp_reference
 
 RATE_HZ = 5.0
 SIZES = (1000, 3000)
