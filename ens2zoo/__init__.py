@@ -32,9 +32,9 @@ _LAZY = {
     "list_models": "ens2zoo.zoo.registry",
     "register_architecture": "ens2zoo.zoo.registry",
     "register_model": "ens2zoo.zoo.registry",
-    "create": "ens2zoo.zoo.factory",
-    "load": "ens2zoo.zoo.factory",
-    "load_folder": "ens2zoo.zoo.factory",
+    "create": "ens2zoo.workflows.factory",
+    "load": "ens2zoo.workflows.factory",
+    "load_folder": "ens2zoo.workflows.factory",
     "noise_level": "ens2zoo.inference.noise",
     "TrainingConfig": "ens2zoo.training.config",
     "dff": "ens2zoo.io.dff",
@@ -68,8 +68,8 @@ if TYPE_CHECKING:  # static type checkers see the eager imports
     from ens2zoo.io.dff import dff
     from ens2zoo.model import SpikeModel
     from ens2zoo.training.config import TrainingConfig
+    from ens2zoo.workflows.factory import create, load, load_folder
     from ens2zoo.zoo.entries import Architecture, FamilyMember, ModelEntry, Preprocessing
-    from ens2zoo.zoo.factory import create, load, load_folder
     from ens2zoo.zoo.registry import (
         get_architecture,
         get_model_entry,

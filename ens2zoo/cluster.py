@@ -201,7 +201,7 @@ class ModelSpec:
         return (self.name, self.arch, self.weights, json.dumps(self.hparams, default=str), self.device)
 
     def load(self) -> SpikeModel:
-        from ens2zoo.zoo.factory import create, load, load_folder
+        from ens2zoo.workflows.factory import create, load, load_folder
 
         if self.weights is not None and os.path.isdir(self.weights):  # a family folder (write_family)
             return load_folder(self.weights, device=self.device)

@@ -4,7 +4,7 @@ The reference is ``$ENS2ZOO_SHARED/cascade_reference``: CascadeTorch's ``Global_
 folder and ``sample_reference_cascade.npz`` (8 traces at 30 Hz and CascadeTorch's ``cascade.predict``
 output for them, NaN for the first and last 32 frames).  Nothing of it is copied here.
 
-Edges (documented in ``ens2zoo.zoo.cascade_folder``): where CASCADE returns NaN (frames whose
+Edges (documented in ``ens2zoo.workflows.cascade_folder``): where CASCADE returns NaN (frames whose
 64-frame window leaves the trace) ens2zoo evaluates the zero-padded window, so those frames have
 finite, non-negative rates; parity is checked on every frame where CASCADE's rate is finite.
 """

@@ -244,7 +244,7 @@ def test_cli_train_end_to_end_with_zoo_name(small_root, tmp_path, capsys):
     assert main(args) == 0
     assert "registered tiny-exc" in capsys.readouterr().out
     from ens2zoo.utils.files import safetensors_metadata, sha256_file
-    from ens2zoo.zoo.factory import load_entry
+    from ens2zoo.workflows.factory import load_entry
     from ens2zoo.zoo.manifest import read_manifest
 
     (entry,) = read_manifest(out.parent)

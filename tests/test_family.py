@@ -10,7 +10,7 @@ import torch
 
 import ens2zoo
 from ens2zoo.errors import RegistryError
-from ens2zoo.zoo.factory import load_folder
+from ens2zoo.workflows.factory import load_folder
 from ens2zoo.zoo.manifest import entry_from_record, write_family
 
 

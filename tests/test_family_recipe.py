@@ -26,7 +26,7 @@ from ens2zoo.data.groups import (
 from ens2zoo.errors import InputError, RegistryError
 from ens2zoo.training.recipes import FAMILY_RECIPES, get_recipe
 from ens2zoo.utils.files import safetensors_metadata
-from ens2zoo.zoo.factory import load_folder
+from ens2zoo.workflows.factory import load_folder
 from ens2zoo.zoo.manifest import write_family
 
 #: two mice of jGCaMP8f and one of jGCaMP8m: enough for a fold's held-out and training side

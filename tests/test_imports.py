@@ -26,11 +26,10 @@ LAYERS = [
     ["ens2zoo.metrics"],
     ["ens2zoo.zoo"],  # entries, weights, manifest, plugins, builtins, registry
     ["ens2zoo.data"],
-    ["ens2zoo.training"],  # config, losses, checkpoint, fit, recipes
+    ["ens2zoo.training"],  # config, losses, checkpoint, step, loop, fit, distill, recipes
     ["ens2zoo.model"],
-    ["ens2zoo.zoo.factory", "ens2zoo.zoo.cascade_folder"],  # cascade_folder: CASCADE model folders
-    ["ens2zoo.training.runner", "ens2zoo.training.family"],
     ["ens2zoo.simulate", "ens2zoo.io", "ens2zoo.plotting"],
+    ["ens2zoo.workflows"],  # factory, cascade_folder, runner, family: whole models
     ["ens2zoo.benchmark"],
     ["ens2zoo.cluster"],  # Dask: many inputs, LODO folds
     ["ens2zoo.cli"],
@@ -162,7 +161,7 @@ def test_no_import_cycles():
 
 def test_checker_catches_an_upward_import_and_a_cycle():
     assert layer_of("ens2zoo.cli.main") > layer_of("ens2zoo.model") > layer_of("ens2zoo.zoo.registry")
-    assert layer_of("ens2zoo.zoo.factory") > layer_of("ens2zoo.model")
+    assert layer_of("ens2zoo.workflows.factory") > layer_of("ens2zoo.model") > layer_of("ens2zoo.training.fit")
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 

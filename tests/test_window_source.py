@@ -9,8 +9,8 @@ import ens2zoo
 from ens2zoo.errors import InputError
 from ens2zoo.inference.traces import resample
 from ens2zoo.inference.windows import trace_rate
+from ens2zoo.workflows.factory import resolve_hparams
 from ens2zoo.zoo.entries import Preprocessing
-from ens2zoo.zoo.factory import resolve_hparams
 
 
 @pytest.mark.parametrize("arch,window", [("unet", 128), ("unet", 48), ("mlp", 64), ("cnn", 128), ("cnn", 64),

@@ -37,7 +37,7 @@ from ens2zoo.training.distill import (
     unlabelled_set,
     unlabelled_windows,
 )
-from ens2zoo.zoo.factory import load_folder
+from ens2zoo.workflows.factory import load_folder
 from ens2zoo.zoo.manifest import write_family
 
 EXCITATORY = GROUPS["excitatory"]

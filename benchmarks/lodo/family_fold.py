@@ -28,7 +28,7 @@ from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_cs
 from ens2zoo.benchmark.evaluation import write_csv
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.data.groups import REIMAGED_CONDITIONS, lodo_name
-from ens2zoo.zoo.factory import load_folder
+from ens2zoo.workflows.factory import load_folder
 from ens2zoo.zoo.manifest import write_family
 
 LODO = Path("benchmarks/lodo")

@@ -14,7 +14,7 @@ Differences from CASCADE itself (stated wherever its figures are reported): the 
 and it is trained on the zoo's 60 Hz targets (Gaussian σ 25 ms) so it scores like the others.
 
 CASCADE's own published models (a folder of ``config.yaml`` and state dicts, read by
-:mod:`ens2zoo.zoo.cascade_folder`) run through :meth:`CascadeNet.forward_trace`, which evaluates
+:mod:`ens2zoo.workflows.cascade_folder`) run through :meth:`CascadeNet.forward_trace`, which evaluates
 the network on every window of a whole trace at once, and :class:`CascadeEnsemble`, which averages
 a noise level's ensemble as CASCADE's ``predict`` does.
 """

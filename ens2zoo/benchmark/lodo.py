@@ -45,9 +45,9 @@ from ens2zoo.data.groups import GROUPS, lodo_name
 from ens2zoo.errors import InputError
 from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.recipes import Recipe
-from ens2zoo.training.runner import torch_threads, train_and_save
 from ens2zoo.utils.files import safetensors_metadata
-from ens2zoo.zoo.factory import create
+from ens2zoo.workflows.factory import create
+from ens2zoo.workflows.runner import torch_threads, train_and_save
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from ens2zoo.cli.options import add_model_args, model_from_args
 from ens2zoo.errors import InputError
-from ens2zoo.zoo.cascade_folder import folder_metadata
+from ens2zoo.workflows.cascade_folder import folder_metadata
 from ens2zoo.zoo.registry import get_architecture, get_model_entry, list_architectures, list_models
 
 

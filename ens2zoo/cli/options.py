@@ -69,7 +69,7 @@ def weights_architecture(args: argparse.Namespace) -> tuple[str, dict]:
 
 def model_from_args(args: argparse.Namespace) -> SpikeModel:
     """The model the options name (a zoo name, or an architecture with weights)."""
-    from ens2zoo.zoo.factory import create, load, load_folder
+    from ens2zoo.workflows.factory import create, load, load_folder
 
     if args.weights and Path(args.weights).is_dir():  # a family folder (manifest.json + members)
         if args.model or args.arch or args.hparam:

@@ -57,7 +57,7 @@ def training_selection(args: argparse.Namespace, recipe) -> str:
 
 
 def _train_family(args: argparse.Namespace, family) -> int:
-    from ens2zoo.training.family import train_family
+    from ens2zoo.workflows.family import train_family
 
     if args.zoo_name or args.checkpoint or args.keep_checkpoint:
         raise InputError(f"--recipe {family.name} trains a family into the folder -o names (each member "
@@ -75,7 +75,7 @@ def _train_family(args: argparse.Namespace, family) -> int:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from ens2zoo.training.recipes import get_family_recipe
-    from ens2zoo.training.runner import train_and_save
+    from ens2zoo.workflows.runner import train_and_save
 
     family = get_family_recipe(args.recipe) if args.recipe else None
     if family is not None:
@@ -113,8 +113,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from ens2zoo.benchmark.evaluation import evaluate_model, summarize, write_csv
     from ens2zoo.data.groups import get_fold
     from ens2zoo.model import SpikeModel
-    from ens2zoo.training.runner import torch_threads
     from ens2zoo.utils.files import check_suffix
+    from ens2zoo.workflows.runner import torch_threads
 
     out = check_suffix(args.output, (".csv",), "the metrics table")
     conditions = parse_conditions(args.conditions) if args.conditions is not None else None

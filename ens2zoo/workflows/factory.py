@@ -18,7 +18,7 @@ import torch
 from ens2zoo.errors import InputError, WeightsError
 from ens2zoo.model import Member, SpikeModel
 from ens2zoo.utils.files import sha256_file
-from ens2zoo.zoo.cascade_folder import is_cascade_folder, load_cascade_folder
+from ens2zoo.workflows.cascade_folder import is_cascade_folder, load_cascade_folder
 from ens2zoo.zoo.entries import Architecture, ModelEntry, Preprocessing
 from ens2zoo.zoo.manifest import read_manifest
 from ens2zoo.zoo.registry import get_architecture, get_model_entry
@@ -107,7 +107,7 @@ def load_folder(folder: str | os.PathLike, device: str | torch.device = "cpu") -
 
     Either an ens2zoo folder, whose ``manifest.json`` describes one model (e.g. a family written by
     ``write_family``), or a CASCADE model folder (``config.yaml`` and ``Model_NoiseLevel_*`` networks,
-    see :mod:`ens2zoo.zoo.cascade_folder`), which becomes a family routed by noise level.
+    see :mod:`ens2zoo.workflows.cascade_folder`), which becomes a family routed by noise level.
     """
     if not (Path(folder) / "manifest.json").is_file() and is_cascade_folder(folder):
         return load_cascade_folder(folder, device)

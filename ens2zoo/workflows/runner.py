@@ -17,7 +17,7 @@ from ens2zoo.data.reimage import reimage_neurons
 from ens2zoo.errors import InputError
 from ens2zoo.model import SpikeModel
 from ens2zoo.training.recipes import Recipe
-from ens2zoo.zoo.factory import create
+from ens2zoo.workflows.factory import create
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class torch_threads:
 
 def model_window(recipe: Recipe) -> int:
     """The training window of ``recipe``'s architecture (its ``window`` hyper-parameter or default)."""
-    from ens2zoo.zoo.factory import resolve_hparams
+    from ens2zoo.workflows.factory import resolve_hparams
     from ens2zoo.zoo.registry import get_architecture
 
     return resolve_hparams(get_architecture(recipe.architecture), recipe.hparams)[1].window

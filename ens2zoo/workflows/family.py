@@ -19,8 +19,8 @@ from ens2zoo.data.reimage import ReimageSpec
 from ens2zoo.errors import InputError
 from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.recipes import FamilyRecipe, Recipe, same_recipe
-from ens2zoo.training.runner import train_and_save
 from ens2zoo.utils.files import safetensors_metadata
+from ens2zoo.workflows.runner import train_and_save
 from ens2zoo.zoo.manifest import write_family
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str 
         overrides: settings applied to every member's recipe (speed settings, or ``max_iter`` for a
             smoke test, which is recorded in each member's weights).
         selection: the data selection, recorded in each member's weights.
-        device, resume, log_interval, progress: as for :func:`~ens2zoo.training.runner.train_and_save`.
+        device, resume, log_interval, progress: as for :func:`~ens2zoo.workflows.runner.train_and_save`.
 
     Returns:
         The family's manifest record.
