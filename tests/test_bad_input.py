@@ -8,6 +8,7 @@ import h5py
 import numpy as np
 import pytest
 import torch
+from cli_run import run_cli
 
 import ens2zoo
 from ens2zoo import InputError, UnknownNameError, WeightsError
@@ -108,13 +109,6 @@ CLI_CASES = [
 ]
 
 
-def _run(argv: list[str]) -> int:
-    try:
-        return main(argv)
-    except SystemExit as exc:  # argparse
-        return int(exc.code or 0)
-
-
 def _argv(tmp_path: Path, kind: str, extra: list[str], weights: Path, small_weights: Path) -> tuple[list[str], Path]:
     inp = _make_input(tmp_path, kind)
     out = tmp_path / "out.npz"
@@ -147,7 +141,7 @@ def test_cli_refuses_bad_input(tmp_path, capsys, weights, small_weights, case, k
     if existing:
         out.write_bytes(before)
     listing = sorted(p.name for p in tmp_path.iterdir())
-    code = _run(argv)
+    code = run_cli(argv)
     captured = capsys.readouterr()
     assert code != 0
     err = captured.err.strip()
@@ -168,7 +162,7 @@ def test_cli_nan_interpolate_succeeds_and_reports(tmp_path, capsys, weights):
     out = tmp_path / "out.npz"
     argv = ["predict", str(inp), "--frame-rate", "10", "--weights", str(weights), "--nan", "interpolate",
             "--stride", "8", "-o", str(out)]
-    assert _run(argv) == 0
+    assert run_cli(argv) == 0
     captured = capsys.readouterr()
     assert "filled 4 NaN/inf samples" in captured.out
     assert captured.err.strip() == ""
@@ -317,7 +311,7 @@ def test_cli_interrupted_write(tmp_path, monkeypatch, capsys, weights, exc, code
 
     monkeypatch.setattr(np, "savez_compressed", boom)
     argv = ["predict", str(inp), "--frame-rate", "10", "--weights", str(weights), "--stride", "16", "-o", str(out)]
-    assert _run(argv) == code
+    assert run_cli(argv) == code
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.npy"]

@@ -8,8 +8,8 @@ import json
 
 import numpy as np
 import pytest
+from cli_run import run_cli
 
-from ens2zoo.cli.main import main
 from ens2zoo.io.dff import dff
 from ens2zoo.io.nwb import read_nwb
 from ens2zoo.simulate import simulate_recording
@@ -58,13 +58,6 @@ def make_nwb(path, *, dff_series=("DfOverF_1",), fluorescence=True, timestamps=F
     return sim, F, neu
 
 
-def _run(argv) -> int:
-    try:
-        return main([str(a) for a in argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def test_read_dff_series(tmp_path):
     sim, _, _ = make_nwb(tmp_path / "s.nwb", timestamps=True)
     s = read_nwb(tmp_path / "s.nwb")
@@ -85,12 +78,12 @@ def test_fluorescence_goes_through_dff(tmp_path):
 def test_several_series_need_series(tmp_path, capsys):
     path = tmp_path / "s.nwb"
     sim, _, _ = make_nwb(path, dff_series=("DfOverF_1", "DfOverF_2"))
-    assert _run(["predict", path, "--stride", 16]) == 2
+    assert run_cli(["predict", path, "--stride", 16]) == 2
     err = capsys.readouterr().err
     assert "--series" in err and "DfOverF_1 (DfOverF)" in err and "DfOverF_2 (DfOverF)" in err
-    assert _run(["predict", path, "--series", "nope"]) == 2
+    assert run_cli(["predict", path, "--series", "nope"]) == 2
     assert "RawF (Fluorescence)" in capsys.readouterr().err
-    assert _run(["predict", path, "--series", "DfOverF_2", "--stride", 16, "--output-dir", tmp_path / "o"]) == 0
+    assert run_cli(["predict", path, "--series", "DfOverF_2", "--stride", 16, "--output-dir", tmp_path / "o"]) == 0
     capsys.readouterr()
     with np.load(tmp_path / "o" / "s_DfOverF_2.ens2zoo.npz", allow_pickle=False) as f:
         np.testing.assert_allclose(f["dff"], 2 * sim.dff)
@@ -103,7 +96,7 @@ def test_nwb_output(tmp_path, capsys):
     make_nwb(src)
     before = hashlib.sha256(src.read_bytes()).hexdigest()
     out = tmp_path / "result.nwb"
-    assert _run(["predict", src, "--stride", 16, "-o", out, "--series", "RawF"]) == 0
+    assert run_cli(["predict", src, "--stride", 16, "-o", out, "--series", "RawF"]) == 0
     capsys.readouterr()
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before  # source untouched
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.nwb", "s.nwb"]
@@ -128,6 +121,6 @@ def test_nwb_output(tmp_path, capsys):
 
 def test_nwb_output_needs_nwb_input(tmp_path, capsys):
     np.save(tmp_path / "x.npy", simulate_recording(2, 20, 30).dff)
-    assert _run(["predict", tmp_path / "x.npy", "--frame-rate", 30, "-o", tmp_path / "r.nwb"]) == 2
+    assert run_cli(["predict", tmp_path / "x.npy", "--frame-rate", 30, "-o", tmp_path / "r.nwb"]) == 2
     assert "NWB output needs an NWB input" in capsys.readouterr().err
     assert not (tmp_path / "r.nwb").exists()

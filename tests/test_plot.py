@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from cli_run import run_cli
 
 import ens2zoo
-from ens2zoo.cli.main import main
 from ens2zoo.io.formats import write_results
 from ens2zoo.simulate import simulate_recording
 
@@ -18,13 +18,6 @@ def saved(tmp_path_factory):
     path = tmp_path_factory.mktemp("res") / "r.ens2zoo.npz"
     write_results(path, result, {"input": "sim"}, traces=sim.dff, roi_index=[7, 11, 12], true_events=sim.spike_times)
     return path, sim, result
-
-
-def _run(argv) -> int:
-    try:
-        return main([str(a) for a in argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
 
 
 def test_saved_result_holds_what_plot_needs(saved):
@@ -41,7 +34,7 @@ def test_saved_result_holds_what_plot_needs(saved):
 @pytest.mark.parametrize("suffix,magic", [(".png", b"\x89PNG"), (".pdf", b"%PDF"), (".svg", b"<?xml")])
 def test_plot_formats(tmp_path, capsys, saved, suffix, magic):
     fig = tmp_path / f"fig{suffix}"
-    assert _run(["plot", saved[0], "-o", fig, "--neurons", "0,2", "--start", 2, "--duration", 10]) == 0
+    assert run_cli(["plot", saved[0], "-o", fig, "--neurons", "0,2", "--start", 2, "--duration", 10]) == 0
     assert f"wrote {fig}" in capsys.readouterr().out
     assert fig.read_bytes()[:len(magic)] == magic
     if suffix == ".svg":
@@ -66,7 +59,7 @@ def test_plot_errors(tmp_path, capsys, saved, case):
         extra = ["--neurons", "0,5"]
     else:
         fig = tmp_path / "fig.bmp"
-    assert _run(["plot", src, "-o", fig, *extra]) == 2
+    assert run_cli(["plot", src, "-o", fig, *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ens2zoo: error: ") and len(err.splitlines()) == 1
     words = {"missing": "does not exist", "foreign": "not an ens2zoo result", "not-npz": "not a .npz",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_run import run_cli
 
-from ens2zoo.cli.main import main
 from ens2zoo.errors import InputError
 from ens2zoo.io.dff import dff
 from ens2zoo.io.safe_pickle import load_npy, load_npy_dict
@@ -45,13 +45,6 @@ def make_plane(folder: Path, *, seed: int = 0, fs: float | None = FS, options: s
     return {"F": F, "Fneu": neu.astype(np.float32), "sim": sim}
 
 
-def _run(argv) -> int:
-    try:
-        return main([str(a) for a in argv])
-    except SystemExit as exc:
-        return int(exc.code or 0)
-
-
 def test_restricted_unpickler_reads_suite2p_options(tmp_path):
     make_plane(tmp_path / "plane0")
     ops = load_npy_dict(tmp_path / "plane0" / "ops.npy")
@@ -69,7 +62,7 @@ def test_hostile_options_file_is_refused_and_not_run(tmp_path, capsys, name):
     np.save(plane / name, {"fs": 30.0, "x": Hostile()}, allow_pickle=True)
     with pytest.raises(InputError, match=f"{name}.*posix.system|{name}.*system"):
         load_npy_dict(plane / name)
-    assert _run(["predict", plane, "--model", "ens2-exc"]) == 2
+    assert run_cli(["predict", plane, "--model", "ens2-exc"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("ens2zoo: error: ") and str(plane / name) in err and len(err.splitlines()) == 1
     assert not PWNED.exists()
@@ -79,7 +72,7 @@ def test_hostile_options_file_is_refused_and_not_run(tmp_path, capsys, name):
 def test_plane_folder_predict(tmp_path, capsys):
     plane = tmp_path / "mouse1" / "suite2p" / "plane0"
     made = make_plane(plane)
-    assert _run(["predict", plane, "--stride", 16]) == 0
+    assert run_cli(["predict", plane, "--stride", 16]) == 0
     out = capsys.readouterr().out
     assert "3 neurons" in out and "30 Hz" in out and "ν" in out
     with np.load(plane / "ens2zoo.npz", allow_pickle=False) as f:
@@ -115,10 +108,10 @@ def test_settings_npy_gives_the_rate(tmp_path):
 def test_no_frame_rate_is_refused(tmp_path, capsys):
     plane = tmp_path / "plane0"
     make_plane(plane, fs=None)
-    assert _run(["predict", plane, "--stride", 16]) == 2
+    assert run_cli(["predict", plane, "--stride", 16]) == 2
     err = capsys.readouterr().err
     assert "no frame rate" in err and "--frame-rate" in err and not (plane / "ens2zoo.npz").exists()
-    assert _run(["predict", plane, "--stride", 16, "--frame-rate", 30]) == 0
+    assert run_cli(["predict", plane, "--stride", 16, "--frame-rate", 30]) == 0
     capsys.readouterr()
     with np.load(plane / "ens2zoo.npz", allow_pickle=False) as f:
         assert float(f["frame_rate"]) == 30.0
@@ -132,10 +125,10 @@ def test_root_with_planes(tmp_path, capsys):
     assert [p.name for p in find_planes(root)] == ["plane0", "plane1"]
     assert [p.name for p in find_planes(root.parent)] == ["plane0", "plane1"]
     # -o names one file: refused for two planes
-    assert _run(["predict", root, "-o", tmp_path / "x.npz"]) == 2
+    assert run_cli(["predict", root, "-o", tmp_path / "x.npz"]) == 2
     assert "--output-dir" in capsys.readouterr().err
     out = tmp_path / "results"
-    assert _run(["predict", root, "--stride", 16, "--output-dir", out]) == 0
+    assert run_cli(["predict", root, "--stride", 16, "--output-dir", out]) == 0
     assert "mouse2/plane1" in capsys.readouterr().out
     assert sorted(p.name for p in out.iterdir()) == ["mouse2_plane0.ens2zoo.npz", "mouse2_plane1.ens2zoo.npz"]
     with np.load(out / "mouse2_plane0.ens2zoo.npz") as a, np.load(out / "mouse2_plane1.ens2zoo.npz") as b:
@@ -144,5 +137,5 @@ def test_root_with_planes(tmp_path, capsys):
 
 
 def test_not_a_suite2p_folder(tmp_path, capsys):
-    assert _run(["predict", tmp_path]) == 2
+    assert run_cli(["predict", tmp_path]) == 2
     assert "no suite2p output" in capsys.readouterr().err
