@@ -22,7 +22,7 @@ import ens2zoo
 from ens2zoo import InputError, WeightsError
 from ens2zoo.architectures.cascade import CascadeNet
 from ens2zoo.cli.main import main
-from ens2zoo.zoo import cascade_folder
+from ens2zoo.workflows import cascade_folder
 
 from shared_data import _require
 
@@ -215,3 +215,23 @@ def test_keras_h5_folder_is_refused(tmp_path, folder):
     (model / "Model_NoiseLevel_2_Ensemble_0.h5").write_bytes(b"\x89HDF\r\n\x1a\n")
     with pytest.raises(InputError, match="Keras .h5"):
         ens2zoo.load_folder(model)
+
+
+def test_30hz_output_is_scored_at_60hz():
+    from ens2zoo.benchmark.conditions import to_scoring_rate
+
+    np.testing.assert_array_equal(to_scoring_rate(np.array([0.4, 0.0, 1.0]), 2, split=True),
+                                  [0.2, 0.2, 0.0, 0.0, 0.5, 0.5])           # spikes per frame, totals kept
+    np.testing.assert_array_equal(to_scoring_rate(np.array([1, 0, 2]), 2, split=False), [1, 0, 0, 0, 2, 0])
+
+
+@pytest.mark.filterwarnings("ignore:.*above the highest")                   # a folder cut to levels 2 and 3
+def test_evaluate_under_30hz_conditions(tmp_path, folder, small_root):
+    from ens2zoo.benchmark.evaluation import read_csv
+
+    out = tmp_path / "m.csv"
+    assert main(["evaluate", "--weights", str(small_folder(tmp_path, folder)), "--data", str(small_root),
+                 "--datasets", "DS03*", "--conditions", "30:0,30:4", "--threads", "1", "-o", str(out)]) == 0
+    rows = read_csv(out)
+    assert len(rows) == 2 * 2                                                # 2 neurons × 2 conditions
+    assert all(0 < float(r["corr"]) <= 100 and float(r["condition_frame_rate"]) == 30 for r in rows)

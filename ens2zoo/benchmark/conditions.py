@@ -16,7 +16,10 @@ Every neuron is scored under every condition (:func:`evaluate_conditions`):
   kept as it is), then predicted at R (``model.predict(trace_R, frame_rate=R)``, so the
   model sees what a user's file would give it, resampling back to 60 Hz and — for a
   family — routing by the re-imaged trace's own ν included).  The predicted rate and
-  spike counts are cut (or zero-padded) to the recording's length.
+  spike counts are cut (or zero-padded) to the recording's length.  A model that predicts at a
+  rate dividing the data's (a CASCADE folder: 30 Hz) is scored at the data's 60 Hz with each of
+  its frames' rate split equally over the frame's two samples and its spike count on the first
+  (:func:`to_scoring_rate`).
 
 Then, as in the native benchmark, a neuron's recordings are concatenated (its true
 events offset by the summed duration of the previous recordings) and scored at 60 Hz
@@ -63,7 +66,8 @@ from ens2zoo.model import SpikeModel
 from ens2zoo.utils.progress import ProgressArg, progress_callback
 
 __all__ = ["CONDITION_COLUMNS", "NATIVE", "PAPER_CONDITIONS", "Condition", "Predictor", "condition_prediction",
-           "evaluate_conditions", "parse_conditions", "reimaged_trace", "row_condition", "write_condition_csv"]
+           "evaluate_conditions", "parse_conditions", "reimaged_trace", "row_condition", "to_scoring_rate",
+           "write_condition_csv"]
 
 log = logging.getLogger(__name__)
 
@@ -180,6 +184,23 @@ def _predict_one(model: Predictor, trace: np.ndarray, frame_rate: float, stride:
     return model.predict(trace, frame_rate)
 
 
+def to_scoring_rate(values: np.ndarray, factor: int, *, split: bool) -> np.ndarray:
+    """A model's per-frame output brought to the scoring rate, ``factor`` (an integer) times its own.
+
+    Frame j covers scoring samples ``factor·j … factor·j + factor − 1`` and sits at the first of
+    them on the clock.  A rate (``split=True``, spikes per frame) is split equally over them; spike
+    counts go to the first.  ``factor`` 1 returns the values (float64 or int64) unchanged.
+    """
+    values = np.asarray(values, dtype=np.float64 if split else np.int64)
+    if factor == 1:
+        return values
+    if split:
+        return np.repeat(values / factor, factor)
+    out = np.zeros(len(values) * factor, dtype=np.int64)
+    out[::factor] = values
+    return out
+
+
 def condition_prediction(model: Predictor, neuron: Neuron, condition: Condition, *, stride: int = 1,
                          dataset: str | None = None) -> NeuronPrediction:
     """Predicted and true rates and events of one neuron under ``condition``, concatenated over its recordings.
@@ -205,15 +226,16 @@ def condition_prediction(model: Predictor, neuron: Neuron, condition: Condition,
         else:
             low = reimaged_trace(dataset, neuron, rec, condition)
         result = _predict_one(model, low.trace, low.frame_rate, stride)
-        if not math.isclose(float(result.sampling_rate), rate):
+        factor = rate / float(result.sampling_rate)
+        if factor < 1 or not math.isclose(factor, round(factor)):
             raise InputError(f"{getattr(model, 'name', model)!r} predicts at {result.sampling_rate:g} Hz but the "
-                             f"data are at {rate:g} Hz: load the datasets with sampling_rate="
-                             f"{result.sampling_rate:g}")
+                             f"data are at {rate:g} Hz, not a whole multiple of it: load the datasets with "
+                             f"sampling_rate={result.sampling_rate:g}")
         if result.spikes is None:
             raise InputError(f"{getattr(model, 'name', model)!r} returned no spike counts: predict with spikes")
         n = len(rec)
-        rates.append(_fit(np.asarray(result.rate[0], dtype=np.float64), n, np.float64))
-        counts.append(_fit(np.asarray(result.spikes[0]), n, np.int64))
+        rates.append(_fit(to_scoring_rate(result.rate[0], round(factor), split=True), n, np.float64))
+        counts.append(_fit(to_scoring_rate(result.spikes[0], round(factor), split=False), n, np.int64))
         members.append(str(result.member[0]) if result.member is not None else None)
     lengths = np.array([len(r) for r in neuron.recordings], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) / rate

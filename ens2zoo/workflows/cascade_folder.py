@@ -271,14 +271,23 @@ class CascadeFolderModel(SpikeModel):
         if kwargs.get("nan", "raise") == "raise" and not all(np.isfinite(data[i:i + CHUNK_NEURONS]).all()
                                                              for i in chunks):
             SpikeModel.predict(self, data, frame_rate, **kwargs)  # raises, naming the rows
-        parts = [SpikeModel.predict(self, data[i:i + CHUNK_NEURONS], frame_rate, **kwargs) for i in chunks]
-        first = parts[0]
-        rate = np.concatenate([p.rate for p in parts])
-        spikes = None if first.spikes is None else np.concatenate([p.spikes for p in parts])
-        return replace(first, rate=rate, spikes=spikes, events=[e for p in parts for e in p.events],
-                       nan_filled=sum(p.nan_filled for p in parts),
-                       noise_level=np.concatenate([p.noise_level for p in parts]),
-                       member=np.concatenate([p.member for p in parts]))
+        first = rate = spikes = None
+        events, nan_filled, nus, members = [], 0, [], []
+        for i in chunks:   # each chunk's arrays go straight into the joined ones (no second copy of the output)
+            part = SpikeModel.predict(self, data[i:i + CHUNK_NEURONS], frame_rate, **kwargs)
+            if first is None:
+                first = part
+                rate = np.empty((data.shape[0], part.rate.shape[1]), dtype=part.rate.dtype)
+                spikes = None if part.spikes is None else np.empty(rate.shape, dtype=part.spikes.dtype)
+            rate[i:i + part.n_neurons] = part.rate
+            if spikes is not None:
+                spikes[i:i + part.n_neurons] = part.spikes
+            events += part.events
+            nan_filled += part.nan_filled
+            nus.append(part.noise_level)
+            members.append(part.member)
+        return replace(first, rate=rate, spikes=spikes, events=events, nan_filled=nan_filled,
+                       noise_level=np.concatenate(nus), member=np.concatenate(members))
 
 
 def load_cascade_folder(folder: str | os.PathLike, device: str | torch.device = "cpu") -> CascadeFolderModel:
