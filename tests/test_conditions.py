@@ -306,7 +306,7 @@ def test_oasis_finds_simulated_spikes():
         assert np.corrcoef(result.rate[i], truth)[0, 1] > 0.7
         n_true = counts.sum()
         assert 0.5 * n_true < result.spikes[i].sum() < 2 * n_true
-        np.testing.assert_allclose(result.events[i], np.repeat(np.arange(3600), result.spikes[i]) / 60.0 + 1 / 60)
+        np.testing.assert_allclose(result.events[i], np.repeat(np.arange(3600), result.spikes[i]) / 60.0)
 
 
 def test_oasis_is_scored_like_a_model(ds03):

@@ -138,7 +138,7 @@ def _result(spikes: bool = True) -> SpikeResult:
     counts = (rng.random((n, t)) < 0.02).astype(np.int32)
     counts[1] = 0  # a silent neuron
     counts[2, 10] = 2  # a double spike
-    events = [np.repeat((np.arange(t) + 1) / 60.0, c) for c in counts]
+    events = [np.repeat(np.arange(t) / 60.0, c) for c in counts]
     return SpikeResult(rate=rng.random((n, t)).astype(np.float32), spikes=counts if spikes else None,
                        events=events if spikes else [], sampling_rate=60.0, frame_rate=10.0, n_input_frames=100,
                        model="unit-test-model", sha256="ab" * 32, stride=2, nan_filled=3)
@@ -159,7 +159,8 @@ def test_write_npz(tmp_path):
         np.testing.assert_array_equal(f["rate"], result.rate)
         np.testing.assert_array_equal(f["spikes"], result.spikes)
         assert f["spikes"].shape == (3, 600)
-        np.testing.assert_allclose(f["times"], np.arange(1, 601) / 60)
+        np.testing.assert_allclose(f["times"], np.arange(600) / 60)  # sample j at j/60 s: frame f at f/10 s
+        assert float(f["start_time"]) == 0.0 and "start_time + j/sampling_rate" in str(f["time_convention"])
         _check_events(result, f["event_times"], f["event_offsets"])
         assert str(f["model"]) == "unit-test-model"
         assert str(f["sha256"]) == "ab" * 32
@@ -176,7 +177,7 @@ def test_write_mat(tmp_path):
     m = scipy.io.loadmat(tmp_path / "out.mat")
     np.testing.assert_array_equal(m["rate"], result.rate)
     np.testing.assert_array_equal(m["spikes"], result.spikes)
-    np.testing.assert_allclose(m["times"].ravel(), np.arange(1, 601) / 60)
+    np.testing.assert_allclose(m["times"].ravel(), np.arange(600) / 60)
     _check_events(result, m["event_times"].ravel(), m["event_offsets"].ravel())
     assert str(m["model"][0]) == "unit-test-model"
     assert str(m["sha256"][0]) == "ab" * 32
@@ -191,7 +192,7 @@ def test_write_h5(tmp_path, suffix):
     with h5py.File(tmp_path / f"out{suffix}", "r") as fh:
         np.testing.assert_array_equal(fh["rate"][()], result.rate)
         np.testing.assert_array_equal(fh["spikes"][()], result.spikes)
-        np.testing.assert_allclose(fh["times"][()], np.arange(1, 601) / 60)
+        np.testing.assert_allclose(fh["times"][()], np.arange(600) / 60)
         _check_events(result, fh["event_times"][()], fh["event_offsets"][()])
         attrs = dict(fh.attrs)
     assert attrs["model"] == "unit-test-model" and attrs["sha256"] == "ab" * 32

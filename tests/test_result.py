@@ -18,7 +18,7 @@ def _synthetic(frame_rate: float, n_input_frames: int, n: int = 3, seed: int = 0
     spikes = rng.poisson(0.05, size=(n, t)).astype(np.int32)
     spikes[0, -1] = 3  # a burst in the very last model frame
     spikes[-1, 0] = 2  # and in the very first
-    events = [np.repeat((np.arange(t) + 1) / 60.0, c) for c in spikes]
+    events = [np.repeat(np.arange(t) / 60.0, c) for c in spikes]
     rate = rng.gamma(0.3, 0.1, size=(n, t)).astype(np.float32)
     return SpikeResult(rate=rate, spikes=spikes, events=events, sampling_rate=60.0, frame_rate=frame_rate,
                        n_input_frames=n_input_frames)
@@ -49,17 +49,28 @@ def test_to_frame_rate_preserves_counts(frame_rate, n_frames):
         np.testing.assert_allclose(rate, result.rate)
 
 
-def test_to_frame_rate_puts_spikes_at_nearest_input_frame():
-    # 10 Hz input, 60 Hz model: model frame k (time (k+1)/60) goes to input frame round((k+1)/6) - 1
+def test_to_frame_rate_puts_spikes_in_the_frame_they_follow():
+    # 10 Hz input, 60 Hz model: sample j (time j/60) goes to input frame floor(j/6) (frame f at f/10 s)
     t = 600
     spikes = np.zeros((1, t), dtype=np.int32)
-    spikes[0, [5, 6, 59, 599]] = [1, 2, 1, 4]  # times 0.1, 0.1167, 1.0, 10.0 s
+    spikes[0, [5, 6, 59, 60, 599]] = [1, 2, 1, 3, 4]  # times 0.083, 0.1, 0.983, 1.0, 9.983 s
     result = SpikeResult(rate=spikes.astype(np.float32), spikes=spikes, events=[], sampling_rate=60.0,
                          frame_rate=10.0, n_input_frames=100)
     _, binned = result.to_frame_rate()
     expected = np.zeros(100, dtype=np.int32)
-    expected[[0, 9, 99]] = [3, 1, 4]  # input frame j is at (j+1)/10 s
+    expected[[0, 1, 9, 10, 99]] = [1, 2, 1, 3, 4]
     np.testing.assert_array_equal(binned[0], expected)
+
+
+def test_with_start_time_moves_times_and_events():
+    result = _synthetic(30.0, 600)
+    moved = result.with_start_time(12.5)
+    np.testing.assert_allclose(moved.times, 12.5 + np.arange(1200) / 60.0)
+    for before, after in zip(result.events, moved.events):
+        np.testing.assert_allclose(after, before + 12.5)
+    again = moved.with_start_time(0.0)  # idempotent round trip
+    np.testing.assert_allclose(again.events[0], result.events[0])
+    np.testing.assert_array_equal(moved.to_frame_rate()[1], result.to_frame_rate()[1])
 
 
 def test_to_frame_rate_without_spikes():
@@ -73,8 +84,8 @@ def test_times_and_events(tiny_model):
     trace = np.random.default_rng(1).standard_normal((2, 300))  # 30 s at 10 Hz
     result = tiny_model.predict(trace, 10.0, stride=8)
     assert result.rate.shape == (2, 1800) and result.spikes.shape == (2, 1800)
-    np.testing.assert_allclose(result.times, (np.arange(1800) + 1) / 60.0)
-    assert result.times[0] == pytest.approx(1 / 60) and result.times[-1] == pytest.approx(30.0)
+    np.testing.assert_allclose(result.times, np.arange(1800) / 60.0)  # sample j at j/60: frame f at f/10
+    assert result.times[0] == 0.0 and result.times[-1] == pytest.approx(30.0 - 1 / 60)
     assert result.sampling_rate == 60.0 and result.frame_rate == 10.0 and result.n_input_frames == 300
     assert result.n_neurons == 2 and result.stride == 8 and result.nan_filled == 0
     assert result.model == "unet" and result.sha256 is None

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ens2zoo.inference.spikes import _pairwise_sum_f32, estimate_spikes, gaussian_kernel, spike_times
 from ens2zoo.benchmark.reference import estimate_spikes as reference_estimate
+from ens2zoo.inference.spikes import _pairwise_sum_f32, estimate_spikes, gaussian_kernel, spike_times
 
 
 @pytest.mark.parametrize("n", [1, 5, 7, 8, 9, 100, 127, 128, 129, 255, 256, 300, 501, 1000, 4099])
@@ -78,7 +78,8 @@ def test_single_spike_is_recovered():
 
 
 def test_spike_times_repeat_counts():
-    np.testing.assert_allclose(spike_times(np.array([0, 2, 0, 1])), [2 / 60, 2 / 60, 4 / 60])
+    np.testing.assert_allclose(spike_times(np.array([0, 2, 0, 1])), [1 / 60, 1 / 60, 3 / 60])
+    np.testing.assert_allclose(spike_times(np.array([1, 0, 1]), 30.0, start_time=2.0), [2.0, 2 + 2 / 30])
 
 
 def test_spike_estimation_leaves_torch_threads_alone():

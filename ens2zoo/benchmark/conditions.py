@@ -53,6 +53,7 @@ from ens2zoo.benchmark.evaluation import (
     NeuronPrediction,
     neuron_prediction,
     score_predictions,
+    true_events,
     write_csv,
 )
 from ens2zoo.data import Dataset, Neuron
@@ -237,14 +238,11 @@ def condition_prediction(model: Predictor, neuron: Neuron, condition: Condition,
         rates.append(_fit(to_scoring_rate(result.rate[0], round(factor), split=True), n, np.float64))
         counts.append(_fit(to_scoring_rate(result.spikes[0], round(factor), split=False), n, np.int64))
         members.append(str(result.member[0]) if result.member is not None else None)
-    lengths = np.array([len(r) for r in neuron.recordings], dtype=np.int64)
-    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]) / rate
-    pred_events = spike_times(np.concatenate(counts), rate)
-    true_events = np.concatenate([r.event_times + off for r, off in zip(neuron.recordings, offsets)])
     true_rate = np.concatenate([r.rate for r in neuron.recordings])
     member = ",".join(sorted({m for m in members if m})) or None
-    return NeuronPrediction(pred_rate=np.concatenate(rates), true_rate=true_rate, pred_events=pred_events,
-                            true_events=true_events, sampling_rate=rate, member=member)
+    return NeuronPrediction(pred_rate=np.concatenate(rates), true_rate=true_rate,
+                            pred_events=spike_times(np.concatenate(counts), rate),
+                            true_events=true_events(neuron), sampling_rate=rate, member=member)
 
 
 def _check_conditions(conditions: Sequence[Condition], datasets: Sequence[Dataset]) -> None:

@@ -22,11 +22,15 @@ For every neuron (all its kept recordings, already resampled to 60 Hz by
    keeps the recordings separate instead);
 4. **as published**, discrete spikes are estimated once on the neuron's
    concatenated predicted rate (:func:`ens2zoo.inference.spikes.estimate_spikes`, whose
-   run-splitting depends on the whole trace), and converted to times with frame
-   k → (k + 1)/60 s.  Equivalently, each recording's events sit at their own
-   times offset by the summed duration of the previous recordings;
-5. the true events are each recording's ``event_times`` offset by the summed
-   duration (``len/60`` s) of the previous recordings, as published;
+   run-splitting depends on the whole trace), and converted to times with sample
+   k → k/60 s (:mod:`ens2zoo.inference.clock`, the clock of every ens2zoo output).
+   Equivalently, each recording's events sit at their own times offset by the summed
+   duration of the previous recordings;
+5. the true events (:func:`true_events`) are each recording's ``event_times`` on the
+   same clock — the published loader puts a recording's sample k at (k + 1)/60 s, so
+   they move 1/60 s earlier — offset by the summed duration (``len/60`` s) of the
+   previous recordings.  Predicted and true events move together, so every metric
+   equals the published clock's (``benchmarks/lodo/check_folds.py``);
 6. :func:`ens2zoo.metrics.evaluate_many` gives corr (%), vrd, vpd, er50 (%),
    error and bias per neuron.
 
@@ -57,7 +61,7 @@ from ens2zoo.utils.atomic import atomic_path
 from ens2zoo.utils.progress import ProgressArg, progress_callback
 
 __all__ = ["COLUMNS", "SUMMARY_COLUMNS", "NeuronPrediction", "evaluate_model", "neuron_prediction",
-           "read_csv", "score_predictions", "summarize", "write_csv"]
+           "read_csv", "score_predictions", "summarize", "true_events", "write_csv"]
 
 #: Columns of a per-neuron row, in order.
 COLUMNS = ("dataset", "neuron", *METRIC_COLUMNS)
@@ -90,6 +94,19 @@ def _check_rates(model: SpikeModel, sampling_rate: float) -> None:
         raise InputError(f"the data are at {sampling_rate:g} Hz but model {model.name!r} works at "
                          f"{model.preprocessing.sampling_rate:g} Hz: load the datasets with "
                          f"sampling_rate={model.preprocessing.sampling_rate:g}")
+
+
+def true_events(neuron: Neuron) -> np.ndarray:
+    """The true spike times (s) of ``neuron``'s recordings, concatenated, on the clock of ens2zoo's outputs.
+
+    Sample k of the concatenated recordings is at k/sampling_rate (:mod:`ens2zoo.inference.clock`);
+    a recording's ``event_times`` put its own sample k at (k + 1)/sampling_rate (the published
+    loader), so each is moved 1/sampling_rate earlier and offset by the duration of the
+    recordings before it.
+    """
+    rate = float(neuron.sampling_rate)
+    starts = np.concatenate([[0], np.cumsum([len(r) for r in neuron.recordings])[:-1]])
+    return np.concatenate([r.event_times - 1 / rate + start / rate for r, start in zip(neuron.recordings, starts)])
 
 
 def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
@@ -149,12 +166,9 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     pred = summed[half:half + total]
     sigma = model.preprocessing.smoothing_sigma_s
     counts = estimate_spikes(pred, rate, sigma)
-    pred_events = spike_times(counts, rate)
-    offsets = starts / rate
-    true_events = np.concatenate([r.event_times + off for r, off in zip(neuron.recordings, offsets)])
     true_rate = np.concatenate([r.rate for r in neuron.recordings])
-    return NeuronPrediction(pred_rate=pred, true_rate=true_rate, pred_events=pred_events,
-                            true_events=true_events, sampling_rate=rate, member=member)
+    return NeuronPrediction(pred_rate=pred, true_rate=true_rate, pred_events=spike_times(counts, rate),
+                            true_events=true_events(neuron), sampling_rate=rate, member=member)
 
 
 def _as_dicts(table) -> list[dict]:

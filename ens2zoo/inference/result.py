@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from ens2zoo.inference.clock import frame_sums, sample_times
 
 
 @dataclass
@@ -15,9 +17,11 @@ class SpikeResult:
         rate: (n_neurons, T) float32, spikes per frame at ``sampling_rate``.
         spikes: (n_neurons, T) int32 spike counts per frame at ``sampling_rate``
             (None if prediction ran with ``spikes=False``).
-        events: per neuron, spike times in seconds (sorted; a frame with k spikes appears k times).
+        events: per neuron, spike times in seconds on the clock of ``times`` (sorted; a sample with
+            k spikes appears k times).
         sampling_rate: Hz of ``rate``/``spikes`` (60 for the zoo's models).
-        times: (T,) seconds; frame k is at (k + 1)/sampling_rate, the input's first frame at 1/frame_rate.
+        times: (T,) seconds: sample j at ``start_time + j/sampling_rate``; the input's frame f is at
+            ``start_time + f/frame_rate`` (:mod:`ens2zoo.inference.clock`).
         frame_rate: Hz of the input traces.
         n_input_frames: frames per neuron in the input.
         model: zoo name or architecture of the model that produced this.
@@ -27,6 +31,8 @@ class SpikeResult:
         noise_level: (n_neurons,) CASCADE's ν of each input trace at ``frame_rate``, %·Hz^-1/2.
         member: (n_neurons,) name of the network that served each neuron (a family's member,
             else the model's name).
+        start_time: seconds of the input's first frame (0 unless the input has its own clock,
+            e.g. an NWB series' ``starting_time``); see :meth:`with_start_time`.
     """
 
     rate: np.ndarray
@@ -41,10 +47,11 @@ class SpikeResult:
     nan_filled: int = 0
     noise_level: np.ndarray | None = None
     member: np.ndarray | None = None
+    start_time: float = 0.0
     times: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
-        self.times = (np.arange(self.rate.shape[-1]) + 1) / self.sampling_rate
+        self.times = sample_times(self.rate.shape[-1], self.sampling_rate, self.start_time)
         n = self.rate.shape[0]
         if self.noise_level is None:
             self.noise_level = np.full(n, np.nan)
@@ -55,28 +62,29 @@ class SpikeResult:
     def n_neurons(self) -> int:
         return int(self.rate.shape[0])
 
-    def to_frame_rate(self) -> tuple[np.ndarray, np.ndarray | None]:
-        """Rate and spikes brought back to the input frame rate.
+    def with_start_time(self, start_time: float) -> SpikeResult:
+        """This result on a clock whose first input frame is at ``start_time`` seconds (times and events moved)."""
+        shift = float(start_time) - self.start_time
+        return replace(self, events=[np.asarray(e, dtype=np.float64) + shift for e in self.events],
+                       start_time=float(start_time))
 
-        Each model frame k (time (k+1)/sampling_rate) is assigned to the input frame
-        nearest in time; rates and counts are summed per input frame, so spike
+    def to_frame_rate(self) -> tuple[np.ndarray, np.ndarray | None]:
+        """Rate and spikes summed per input frame.
+
+        Input frame f gets the model samples j with ``j·frame_rate/sampling_rate`` in
+        ``[f, f + 1)`` (:func:`ens2zoo.inference.clock.sample_frames`): 2 samples each at
+        30 Hz, 8 at 7.5 Hz, 6 or 7 at 9.7 Hz.  Every sample lands in one frame, so spike
         counts (and the expected number of spikes) are preserved exactly.
 
         Returns:
             (rate, spikes): (n_neurons, n_input_frames) arrays; rate in spikes per
             input frame (float32), spikes as int32 counts (None if not estimated).
         """
-        target = np.rint(self.times * self.frame_rate).astype(np.int64) - 1
-        target = np.clip(target, 0, self.n_input_frames - 1)
+        def sums(values: np.ndarray, dtype: type) -> np.ndarray:
+            return frame_sums(values, self.n_input_frames, self.frame_rate, self.sampling_rate).astype(dtype)
 
-        def bin_(values: np.ndarray, dtype) -> np.ndarray:
-            out = np.zeros((values.shape[0], self.n_input_frames), dtype=np.float64)
-            for i, row in enumerate(values):
-                out[i] = np.bincount(target, weights=row, minlength=self.n_input_frames)
-            return out.astype(dtype)
-
-        spikes = None if self.spikes is None else bin_(self.spikes, np.int32)
-        return bin_(self.rate, np.float32), spikes
+        spikes = None if self.spikes is None else sums(self.spikes, np.int32)
+        return sums(self.rate, np.float32), spikes
 
     def event_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """All events flattened: (event_times, event_offsets); neuron i's events are

@@ -30,6 +30,7 @@ import numba
 import numpy as np
 
 from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S
+from ens2zoo.inference.clock import sample_times
 
 #: Longest run of non-zero rate estimated at once (samples), as published.
 MAX_RUN = 500
@@ -239,8 +240,8 @@ def estimate_spikes(rate: np.ndarray, sampling_rate: float = SAMPLING_RATE,
     return counts[0] if single else counts
 
 
-def spike_times(counts: np.ndarray, sampling_rate: float = SAMPLING_RATE) -> np.ndarray:
-    """Spike times (seconds) from counts per frame: frame k (0-based) → (k + 1)/rate, repeated per spike."""
+def spike_times(counts: np.ndarray, sampling_rate: float = SAMPLING_RATE, start_time: float = 0.0) -> np.ndarray:
+    """Spike times (seconds) from counts per sample: sample j at ``start_time + j/sampling_rate``
+    (:mod:`ens2zoo.inference.clock`), repeated per spike."""
     counts = np.asarray(counts)
-    frames = np.repeat(np.arange(counts.shape[-1]), counts.astype(np.int64))
-    return (frames + 1) / sampling_rate
+    return np.repeat(sample_times(counts.shape[-1], sampling_rate, start_time), counts.astype(np.int64))

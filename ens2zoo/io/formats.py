@@ -3,8 +3,10 @@
 Inputs: ``.npy``, ``.npz`` (key), ``.mat`` (key; MATLAB v5 via SciPy, v7.3 via
 h5py), ``.h5``/``.hdf5`` (dataset path), ``.csv``/``.tsv`` (neurons in rows).
 Outputs: ``.npz`` (default), ``.mat`` or ``.h5`` with arrays ``rate``,
-``spikes`` (60 Hz), ``rate_input``/``spikes_input`` (per input frame, spike totals
-preserved), ``event_times``, ``event_offsets``, ``times``, ``noise_level`` (ν per
+``spikes`` (60 Hz), ``rate_input``/``spikes_input`` (per input frame:
+:meth:`SpikeResult.to_frame_rate`, spike totals preserved), ``event_times``,
+``event_offsets``, ``times`` (seconds, on the clock named by ``time_convention``:
+:mod:`ens2zoo.inference.clock`, first frame at ``start_time``), ``noise_level`` (ν per
 neuron), ``member``, and where given ``dff`` (the input, neurons × input frames),
 ``roi_index`` and ``true_event_times``/``true_event_offsets``, plus metadata;
 every file is written atomically.  NWB output is :mod:`ens2zoo.io.nwb`.
@@ -25,6 +27,7 @@ import scipy.io
 
 from ens2zoo._version import __version__
 from ens2zoo.errors import InputError
+from ens2zoo.inference.clock import TIME_CONVENTION
 from ens2zoo.inference.result import SpikeResult
 from ens2zoo.utils.atomic import atomic_path
 
@@ -168,7 +171,8 @@ def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None
         "model": result.model, "sha256": result.sha256 or "", "ens2zoo_version": __version__,
         "frame_rate": float(result.frame_rate), "sampling_rate": float(result.sampling_rate),
         "stride": int(result.stride), "nan_filled": int(result.nan_filled),
-        "n_input_frames": int(result.n_input_frames),
+        "n_input_frames": int(result.n_input_frames), "start_time": float(result.start_time),
+        "time_convention": TIME_CONVENTION,
     }
     meta.update({k: _meta_value(v) for k, v in (metadata or {}).items()})
     return {**arrays, **meta}

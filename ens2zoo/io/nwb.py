@@ -14,12 +14,15 @@ subject), the imaging plane and the ROI table (``PlaneSegmentation`` with the
 masks of the ROIs used), and a processing module ``spike_inference`` with
 
 * ``InferredRate`` — ``Fluorescence`` container with the ``RoiResponseSeries``
-  ``inferred_rate`` (spikes per input frame, unit ``spikes/frame``, at the input frame rate);
+  ``inferred_rate`` (spikes per input frame, unit ``spikes/frame``, on the source series'
+  clock: its ``rate`` and ``starting_time``, or its ``timestamps``);
 * ``InferredSpikes`` — ``Fluorescence`` container with the ``RoiResponseSeries``
   ``inferred_spike_counts`` (spike counts per input frame, totals preserved);
+  both sum the model samples per frame as :meth:`SpikeResult.to_frame_rate` does;
 * ``spike_times`` — a ``DynamicTable`` with one row per ROI (in the order of the
   new ROI table): ``roi_index`` (row in the source's ROI table) and ``spike_times``
-  (ragged, seconds in session time, frame 0 at the series' starting time);
+  (ragged, seconds in session time: model sample j at ``t0 + j/sampling_rate``, ``t0``
+  the series' starting time or first time stamp, :mod:`ens2zoo.inference.clock`);
 * model metadata in the module's description and in ``scratch/ens2zoo``
   (JSON: model, sha256, stride, frame rate, ΔF/F recipe, ens2zoo version).
 
@@ -65,8 +68,10 @@ class NwbSeries:
         neuropil: (rois, frames) for fluorescence with a ``Neuropil`` series, else None.
         kind: ``"dff"`` or ``"fluorescence"``.
         name: the series' name; container: its container's name.
-        frame_rate: Hz; start_time: seconds of the first frame.
+        frame_rate: Hz (the series' ``rate``, else 1/median interval of its time stamps).
+        start_time: seconds of the first frame (``starting_time``, else the first time stamp).
         roi_index: (rois,) rows of the ROI table the series' columns belong to.
+        timestamps: (frames,) the series' time stamps, seconds, where it has them (else None).
     """
 
     path: Path
@@ -78,6 +83,7 @@ class NwbSeries:
     frame_rate: float
     start_time: float
     roi_index: np.ndarray
+    timestamps: np.ndarray | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -102,15 +108,16 @@ def _label(kind: str, container: Any, series: Any) -> str:
     return f"{series.name} ({container.name})"
 
 
-def _frame_rate(series: Any, path: Path) -> tuple[float, float]:
+def _frame_rate(series: Any, path: Path) -> tuple[float, float, np.ndarray | None]:
+    """(frame rate Hz, start time s, time stamps or None) of ``series``."""
     if series.rate is not None:
-        return float(series.rate), float(series.starting_time or 0.0)
+        return float(series.rate), float(series.starting_time or 0.0), None
     if series.timestamps is not None:
         ts = np.asarray(series.timestamps[:], dtype=np.float64)
         if ts.size > 1:
             step = float(np.median(np.diff(ts)))
             if step > 0:
-                return 1.0 / step, float(ts[0])
+                return 1.0 / step, float(ts[0]), ts
     raise InputError(f"{path}: series {series.name!r} has neither a rate nor increasing timestamps: "
                      "give the imaging rate with --frame-rate HZ")
 
@@ -155,7 +162,7 @@ def read_nwb(path: str | os.PathLike, *, series: str | None = None) -> NwbSeries
         data = np.asarray(s.data[:], dtype=np.float64)
         data = data[:, None] if data.ndim == 1 else data
         data = data.T  # NWB stores frames × ROIs
-        frame_rate, start = _frame_rate(s, path)
+        frame_rate, start, timestamps = _frame_rate(s, path)
         try:
             roi_index = np.asarray(s.rois.data[:], dtype=np.int64)
         except (AttributeError, TypeError):
@@ -170,7 +177,7 @@ def read_nwb(path: str | os.PathLike, *, series: str | None = None) -> NwbSeries
                     log.warning("%s: Neuropil series has shape %s, not %s: ignored", path, neuropil.shape, data.shape)
                     neuropil = None
         return NwbSeries(path=path, data=data, neuropil=neuropil, kind=kind, name=s.name, container=container.name,
-                         frame_rate=frame_rate, start_time=start, roi_index=roi_index)
+                         frame_rate=frame_rate, start_time=start, roi_index=roi_index, timestamps=timestamps)
     finally:
         io.close()
 
@@ -201,7 +208,8 @@ def write_nwb(path: str | os.PathLike, result: SpikeResult, source: NwbSeries, *
 
     Args:
         path: the ``.nwb`` file to write (never the source).
-        result: the prediction for ``source``'s ROIs (or the subset ``rows`` of them).
+        result: the prediction for ``source``'s ROIs (or the subset ``rows`` of them); its times are
+            put on the series' clock (:meth:`SpikeResult.with_start_time`).
         source: the series the prediction was made from (its file is re-read, not changed).
         rows: indices into ``source.roi_index`` of the ROIs in ``result`` (default: all).
         metadata: more recorded in the ``ens2zoo`` scratch JSON.
@@ -214,6 +222,7 @@ def write_nwb(path: str | os.PathLike, result: SpikeResult, source: NwbSeries, *
         raise InputError(f"-o {path} is the input file: write the results to a new .nwb file")
     rows = np.arange(len(source.roi_index)) if rows is None else np.asarray(rows)
     roi_rows = source.roi_index[rows]
+    result = result.with_start_time(source.start_time)
     rate, counts = result.to_frame_rate()
     with pynwb.NWBHDF5IO(str(source.path), "r", load_namespaces=True) as src_io:
         src = src_io.read()
@@ -268,7 +277,8 @@ def write_nwb(path: str | os.PathLike, result: SpikeResult, source: NwbSeries, *
         module = out.create_processing_module(
             name="spike_inference", description=f"spikes inferred by ens2zoo {__version__} with {result.model} "
                                                 f"(stride {result.stride}) from {source.container}/{source.name}")
-        kw = dict(rate=float(result.frame_rate), starting_time=float(source.start_time))
+        kw = (dict(timestamps=source.timestamps) if source.timestamps is not None
+              else dict(rate=float(result.frame_rate), starting_time=float(source.start_time)))
         rate_container = pynwb.ophys.Fluorescence(name="InferredRate")
         module.add(rate_container)  # in the file before its series link the ROI table (a common ancestor)
         rate_container.create_roi_response_series(
@@ -284,9 +294,8 @@ def write_nwb(path: str | os.PathLike, result: SpikeResult, source: NwbSeries, *
         spikes = DynamicTable(name="spike_times", description="inferred spike times per ROI (s, session time)")
         spikes.add_column("roi_index", "row of the ROI in the source file's ROI table")
         spikes.add_column("spike_times", "inferred spike times, s (session time)", index=True)
-        first = float(source.start_time) - 1.0 / float(result.frame_rate)  # result times put frame 0 at 1/frame_rate
         for r, events in zip(roi_rows, result.events or [np.zeros(0)] * n):
-            spikes.add_row(roi_index=int(r), spike_times=(np.asarray(events, dtype=np.float64) + first).tolist())
+            spikes.add_row(roi_index=int(r), spike_times=np.asarray(events, dtype=np.float64).tolist())
         module.add(spikes)
         out.add_scratch(json.dumps(info, default=str), name="ens2zoo", description="ens2zoo model and settings (JSON)")
         with atomic_path(path) as tmp, pynwb.NWBHDF5IO(str(tmp), "w") as dst:
