@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 RESULT_KEYS = ("rate", "spikes", "event_times", "event_offsets", "times", "dff", "model")
 #: ``prepare`` options of :func:`run_inputs` (passed to :func:`ens2zoo.io.inputs.prepare_inputs`).
 PREPARE_OPTIONS = ("frame_rate", "key", "transpose", "input_kind", "neuropil_key", "all_rois", "min_cell_prob",
-                   "series", "neuropil", "baseline_window_s", "baseline_percentile")
+                   "series", "neuropil", "baseline_window_s", "baseline_percentile", "baseline_smoothing_s")
 #: ``predict`` options of :func:`run_inputs` (passed to :meth:`ens2zoo.model.SpikeModel.predict`).
 PREDICT_OPTIONS = ("stride", "batch_size", "nan", "noise_level", "compile")
 

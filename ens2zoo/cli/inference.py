@@ -14,6 +14,7 @@ import numpy as np
 
 from ens2zoo.cli.options import add_model_args, model_from_args
 from ens2zoo.errors import InputError
+from ens2zoo.io.dff import DFF_DEFAULTS
 from ens2zoo.workflows.cascade_folder import folder_metadata
 from ens2zoo.zoo.registry import get_architecture, get_model_entry, list_architectures, list_models
 
@@ -92,7 +93,8 @@ def _prepare_options(args: argparse.Namespace) -> dict:
     return {"frame_rate": getattr(args, "frame_rate", None), "key": args.key, "transpose": args.transpose,
             "input_kind": args.input_kind, "neuropil_key": args.neuropil_key, "all_rois": args.all_rois,
             "min_cell_prob": args.min_cell_prob, "series": args.series, "neuropil": args.neuropil,
-            "baseline_window_s": args.baseline_window, "baseline_percentile": args.baseline_percentile}
+            "baseline_window_s": args.baseline_window, "baseline_percentile": args.baseline_percentile,
+            "baseline_smoothing_s": args.baseline_smoothing}
 
 
 def _model_spec(args: argparse.Namespace):
@@ -158,7 +160,6 @@ def _predict(args: argparse.Namespace) -> int:
     from ens2zoo.io.plausibility import input_warnings
     from ens2zoo.utils.files import check_suffix
 
-    frame_rate = getattr(args, "frame_rate", None)
     (path,) = args.input
     if args.format is not None and args.output is not None:
         raise InputError("-o FILE names the output and its format: leave out --format (or -o)")
@@ -168,10 +169,7 @@ def _predict(args: argparse.Namespace) -> int:
     if args.plot and args.output_dir:
         raise InputError("--plot writes one figure: leave it out with --output-dir and draw each result with "
                          "`ens2zoo plot RESULT -o FIG.png`")
-    inputs = prepare_inputs(path, frame_rate=frame_rate, key=args.key, transpose=args.transpose,
-                            input_kind=args.input_kind, neuropil_key=args.neuropil_key, all_rois=args.all_rois,
-                            min_cell_prob=args.min_cell_prob, series=args.series, neuropil=args.neuropil,
-                            baseline_window_s=args.baseline_window, baseline_percentile=args.baseline_percentile)
+    inputs = prepare_inputs(path, **_prepare_options(args))
     if nwb_out and inputs[0].nwb is None:
         raise InputError(f"-o {args.output}: NWB output needs an NWB input (its session and ROI table); "
                          "write .npz, .mat or .h5 for this input")
@@ -274,10 +272,15 @@ def add_inference_commands(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--input-kind", choices=("dff", "raw"), default="dff",
                    help="array files: ΔF/F (default) or raw fluorescence (ΔF/F is computed)")
     g.add_argument("--neuropil-key", help="raw array files: the array holding the neuropil traces")
-    g.add_argument("--neuropil", type=float, default=0.7, help="neuropil coefficient (default 0.7)")
-    g.add_argument("--baseline-window", type=float, default=60.0,
-                   help="running-percentile baseline window, seconds (default 60)")
-    g.add_argument("--baseline-percentile", type=float, default=8.0, help="baseline percentile (default 8)")
+    g.add_argument("--neuropil", type=float, default=DFF_DEFAULTS["neuropil"],
+                   help=f"neuropil coefficient (default {DFF_DEFAULTS['neuropil']:g})")
+    g.add_argument("--baseline-window", type=float, default=DFF_DEFAULTS["baseline_window_s"],
+                   help=f"running-percentile baseline window, seconds (default {DFF_DEFAULTS['baseline_window_s']:g})")
+    g.add_argument("--baseline-percentile", type=float, default=DFF_DEFAULTS["baseline_percentile"],
+                   help=f"baseline percentile (default {DFF_DEFAULTS['baseline_percentile']:g})")
+    g.add_argument("--baseline-smoothing", type=float, default=DFF_DEFAULTS["baseline_smoothing_s"],
+                   help="σ in seconds of the Gaussian smoothing the trace before its percentile is taken "
+                        f"(default {DFF_DEFAULTS['baseline_smoothing_s']:g}; 0: none, as ens2zoo < 0.2)")
     g.add_argument("--all-rois", action="store_true", help="suite2p: every ROI, not only cells")
     g.add_argument("--min-cell-prob", type=float, metavar="P",
                    help="suite2p: ROIs with classifier probability ≥ P (instead of iscell's label)")

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from ens2zoo.errors import InputError
+from ens2zoo.io.dff import DFF_DEFAULTS
 from ens2zoo.io.dff import dff as compute_dff
 from ens2zoo.io.formats import read_traces
 from ens2zoo.utils.checks import check_rate
@@ -72,8 +73,10 @@ class PreparedInput:
 
 
 def _dff_options(kw: dict[str, Any]) -> dict[str, Any]:
-    return {"neuropil": kw.get("neuropil", 0.7), "baseline_window_s": kw.get("baseline_window_s", 60.0),
-            "baseline_percentile": kw.get("baseline_percentile", 8.0)}
+    unknown = sorted(set(kw) - set(DFF_DEFAULTS))
+    if unknown:
+        raise InputError(f"unknown ΔF/F options {unknown}: give {', '.join(DFF_DEFAULTS)}")
+    return {name: default if kw.get(name) is None else kw[name] for name, default in DFF_DEFAULTS.items()}
 
 
 def _safe(name: str) -> str:
@@ -104,7 +107,8 @@ def prepare_inputs(path: str | os.PathLike, *, frame_rate: float | None = None, 
         neuropil_key: for raw array files, the array holding the neuropil (same file).
         all_rois, min_cell_prob: suite2p ROI selection (default: cells, ``iscell[:, 0] == 1``).
         series: NWB series name where the file holds several.
-        dff_kw: ``neuropil``, ``baseline_window_s``, ``baseline_percentile`` for :func:`~ens2zoo.io.dff.dff`.
+        dff_kw: ``neuropil``, ``baseline_window_s``, ``baseline_percentile``, ``baseline_smoothing_s`` for
+            :func:`~ens2zoo.io.dff.dff` (None or absent: :data:`~ens2zoo.io.dff.DFF_DEFAULTS`).
     """
     if input_kind not in INPUT_KINDS:
         raise InputError(f"input kind {input_kind!r} is not one of {', '.join(INPUT_KINDS)}: use --input-kind dff "
