@@ -384,26 +384,22 @@ def remove_partial(output: str | os.PathLike) -> list[Path]:
 
 
 def predict_one(job: Job) -> tuple[int, int]:
-    """Read ``job``'s input, predict with its (cached) model and write the result atomically.
+    """Read ``job``'s input, predict with its (cached) model and write the result atomically
+    (:func:`ens2zoo.workflows.predict.predict_input`).
 
     Returns ``(neurons, spikes)``.  Raises on failure (nothing is written then).
     """
-    from ens2zoo.io.formats import write_results
     from ens2zoo.io.inputs import prepare_inputs
-    from ens2zoo.io.plausibility import input_warnings
+    from ens2zoo.workflows.predict import predict_input
 
     items = prepare_inputs(job.source, **job.prepare)
     if len(items) != 1:
         raise InputError(f"{job.label} holds {len(items)} planes: give each plane folder as its own input")
     item = items[0]
     item.metadata["input"] = job.label  # as the user named it, whatever path the worker read
-    model = cached_model(job.model)
-    input_warnings(item.dff, item.frame_rate, model)
-    result = model.predict(item.dff, item.frame_rate, progress=False, **job.predict)
     remove_partial(job.output)  # a retried task: what the dead worker left
-    write_results(job.output, result, item.metadata, traces=item.dff, roi_index=item.roi_index)
-    spikes = sum(len(e) for e in result.events) if result.events else 0
-    return result.n_neurons, spikes
+    done = predict_input(item, cached_model(job.model), job.output, predict={**job.predict, "progress": False})
+    return done.result.n_neurons, done.spikes
 
 
 def predict_task(job: Job) -> Outcome:

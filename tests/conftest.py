@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from shared_data import ground_truth_dir, reference_dir, small_root  # noqa: F401
+from shared_data import ground_truth_dir, reference_dir, small_root, suite2p_fixture_dir  # noqa: F401
 
 
 @pytest.fixture(scope="module")

@@ -42,6 +42,12 @@ def ground_truth_dir() -> Path:
     return _require("ground_truth")
 
 
+@pytest.fixture(scope="session")
+def suite2p_fixture_dir() -> Path:
+    """``$ENS2ZOO_SHARED/suite2p_fixture``: a plane suite2p 1.1.0 wrote from a simulated movie, with its truth."""
+    return _require("suite2p_fixture")
+
+
 #: two small DS03 neurons with several recordings each (recording boundaries matter) and one DS05 neuron (7.8 Hz)
 DS03_FILES = ("CAttached_S1_Cal520_cell2_mini.mat", "CAttached_S1_Cal520_cell3_mini.mat")
 DS05_FILES = ("CAttached_Cal520_pDp_190118_Fish1_cell2_mini.mat",)

@@ -65,6 +65,19 @@ def test_noise_outside_trained_range(zoo):
     low, high = trained_ranges(ens2zoo.create("unet"))[1] or GROUND_TRUTH_NOISE_LEVELS
 
 
+def test_noise_warning_names_the_rois_outside_with_their_nu():
+    v1 = ens2zoo.load("ens2-exc-v1")  # ν 0.21–2.88
+    nus = np.array([1.0, 4.0, 10.0])
+    (msg,) = input_warnings(SIM.dff, 30.0, v1, nus=nus, roi_index=[7, 11, 30], warn=False)
+    assert "2 of 3 neurons have a noise level ν outside the 0.21–2.88" in msg
+    assert "ROIs 11 (ν 4), 30 (ν 10)" in msg and "7 (ν" not in msg
+    assert "median ν of those 7)" in msg  # the median of 4 and 10, not of all three (4)
+    (msg,) = input_warnings(SIM.dff, 30.0, v1, nus=nus, warn=False)  # no ROI numbers: rows
+    assert "rows 1 (ν 4), 2 (ν 10)" in msg
+    many = input_warnings(np.zeros((25, 10)), 30.0, v1, nus=np.full(25, 5.0), warn=False)
+    assert "rows 0 (ν 5), 1 (ν 5)" in many[0] and "19 (ν 5) and 5 more" in many[0]
+
+
 def test_cli_shows_one_line_per_warning(tmp_path, capsys):
     np.save(tmp_path / "raw.npy", 300 * (1 + SIM.dff))
     assert main(["predict", str(tmp_path / "raw.npy"), "--frame-rate", "30", "--stride", "16"]) == 0

@@ -15,7 +15,6 @@ import numpy as np
 from ens2zoo.cli.options import add_model_args, model_from_args
 from ens2zoo.errors import InputError
 from ens2zoo.io.dff import DFF_DEFAULTS
-from ens2zoo.workflows.cascade_folder import folder_metadata
 from ens2zoo.zoo.registry import get_architecture, get_model_entry, list_architectures, list_models
 
 
@@ -155,10 +154,10 @@ def _predict_many(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from ens2zoo.io.formats import OUTPUT_SUFFIXES, write_results
+    from ens2zoo.io.formats import OUTPUT_SUFFIXES
     from ens2zoo.io.inputs import output_paths, prepare_inputs, with_format
-    from ens2zoo.io.plausibility import input_warnings
     from ens2zoo.utils.files import check_suffix
+    from ens2zoo.workflows.predict import predict_input
 
     (path,) = args.input
     if args.format is not None and args.output is not None:
@@ -170,34 +169,17 @@ def _predict(args: argparse.Namespace) -> int:
         raise InputError("--plot writes one figure: leave it out with --output-dir and draw each result with "
                          "`ens2zoo plot RESULT -o FIG.png`")
     inputs = prepare_inputs(path, **_prepare_options(args))
-    if nwb_out and inputs[0].nwb is None:
-        raise InputError(f"-o {args.output}: NWB output needs an NWB input (its session and ROI table); "
-                         "write .npz, .mat or .h5 for this input")
     outs = [with_format(out, args.format) if args.output is None else out
             for out in output_paths(inputs, output=args.output, output_dir=args.output_dir)]
     if args.plot and len(inputs) > 1:
         raise InputError(f"--plot writes one figure but the input holds {len(inputs)} planes: draw each result "
                          "with `ens2zoo plot RESULT -o FIG.png`")
     model = model_from_args(args)
+    options = {"stride": args.stride, "batch_size": args.batch_size, "progress": args.progress, "nan": args.nan,
+               "noise_level": args.noise_level, "compile": args.compile}
     for item, out in zip(inputs, outs):
-        input_warnings(item.dff, item.frame_rate, model)
-        start = time.perf_counter()
-        result = model.predict(item.dff, item.frame_rate, stride=args.stride, batch_size=args.batch_size,
-                               progress=args.progress, nan=args.nan, noise_level=args.noise_level,
-                               compile=args.compile)
-        elapsed = time.perf_counter() - start
-        if nwb_out:
-            from ens2zoo.io.nwb import write_nwb
-
-            write_nwb(out, result, item.nwb, rows=item.rows, metadata={**folder_metadata(model), **item.metadata})
-        else:
-            write_results(out, result, {**folder_metadata(model), **item.metadata}, traces=item.dff,
-                          roi_index=item.roi_index)
-        if args.plot:
-            from ens2zoo.plotting import plot_result
-
-            plot_result(args.plot, item.dff, result, roi_index=item.roi_index)
-        print(_summary(result, elapsed, out, item.roi_index, item.label if len(inputs) > 1 else None))
+        done = predict_input(item, model, out, predict=options, plot=args.plot)
+        print(_summary(done.result, done.seconds, out, item.roi_index, item.label if len(inputs) > 1 else None))
     return 0
 
 

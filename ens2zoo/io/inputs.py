@@ -59,6 +59,7 @@ class PreparedInput:
         metadata: recorded in the result (input, input kind, ΔF/F recipe, session, plane…).
         nwb: the NWB series read (for NWB output), else None.
         rows: for NWB input, the indices into ``nwb.roi_index`` of the rows kept.
+        start_time: seconds of the first frame (an NWB series' start; 0 otherwise).
     """
 
     dff: np.ndarray
@@ -70,6 +71,7 @@ class PreparedInput:
     metadata: dict[str, Any] = field(default_factory=dict)
     nwb: Any = None
     rows: np.ndarray | None = None
+    start_time: float = 0.0
 
 
 def _dff_options(kw: dict[str, Any]) -> dict[str, Any]:
@@ -186,7 +188,7 @@ def _nwb_input(path: Path, frame_rate: float | None, series: str | None,
     stem = _safe(f"{path.stem}_{s.name}")
     return PreparedInput(dff=data, frame_rate=fs, label=f"{path.name}:{s.name}",
                          default_output=path.with_name(stem + RESULT_SUFFIX), output_stem=stem,
-                         roi_index=s.roi_index[rows], metadata=meta, nwb=s, rows=rows)
+                         roi_index=s.roi_index[rows], metadata=meta, nwb=s, rows=rows, start_time=s.start_time)
 
 
 def output_paths(inputs: list[PreparedInput], *, output: str | os.PathLike | None = None,

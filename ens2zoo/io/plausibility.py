@@ -67,8 +67,27 @@ def _scale_note(model: SpikeModel | None) -> str:
     return f"the {arch} architecture is not scale-invariant (no instance normalisation): its rates will be wrong"
 
 
+#: ROIs named in the ν warning before it says "… and N more"
+SHOWN_ROIS = 20
+
+
+def _outside_noise(nus: np.ndarray, nu_range: tuple[float, float], name: str, roi_index: Any) -> str | None:
+    """The warning naming the ROIs (or rows) whose ν lies outside ``nu_range``, with their ν; None if none."""
+    outside = np.flatnonzero((nus < nu_range[0]) | (nus > nu_range[1]))
+    if not outside.size:
+        return None
+    labels = (np.asarray(roi_index).ravel()[outside] if roi_index is not None else outside).tolist()
+    what = "ROIs" if roi_index is not None else "rows"
+    listed = ", ".join(f"{label} (ν {nus[i]:.3g})" for label, i in zip(labels[:SHOWN_ROIS], outside[:SHOWN_ROIS]))
+    more = f" and {outside.size - SHOWN_ROIS} more" if outside.size > SHOWN_ROIS else ""
+    return (f"{outside.size} of {nus.size} neurons have a noise level ν outside the {nu_range[0]:g}–"
+            f"{nu_range[1]:g} %·Hz^-1/2 that {name} was trained on (median ν of those "
+            f"{float(np.median(nus[outside])):.3g}): {what} {listed}{more}; their spikes are less reliable: "
+            "use a model trained at that noise (ens2zoo.data.reimage), or check the ΔF/F scale")
+
+
 def input_warnings(traces: Any, frame_rate: float, model: SpikeModel | None = None, *,
-                   nus: np.ndarray | None = None, warn: bool = True) -> list[str]:
+                   nus: np.ndarray | None = None, warn: bool = True, roi_index: Any = None) -> list[str]:
     """Check ΔF/F ``traces`` (neurons × frames) for signs of wrong input; warn about each and return the messages.
 
     Args:
@@ -77,6 +96,7 @@ def input_warnings(traces: Any, frame_rate: float, model: SpikeModel | None = No
         model: the model that will be used (its training ranges; None: absolute checks only).
         nus: per-neuron ν if already measured.
         warn: issue :func:`warnings.warn` for each message (else only return them).
+        roi_index: each row's ROI number (suite2p, NWB) to name ROIs by; None names rows.
     """
     data = np.atleast_2d(np.asarray(traces, dtype=np.float64))
     messages: list[str] = []
@@ -108,12 +128,9 @@ def input_warnings(traces: Any, frame_rate: float, model: SpikeModel | None = No
                         "was trained on: results are less reliable; check --frame-rate, or use a model trained "
                         "at this rate (ens2zoo.data.reimage)")
     if nu_range is not None and not scale_problem and nus.size:
-        outside = np.flatnonzero((nus < nu_range[0]) | (nus > nu_range[1]))
-        if outside.size:
-            messages.append(f"{outside.size} of {nus.size} neurons have a noise level ν outside the "
-                            f"{nu_range[0]:g}–{nu_range[1]:g} %·Hz^-1/2 that {name} was trained on (median ν "
-                            f"{median_nu:.3g}): their spikes are less reliable; use a model trained at that noise "
-                            "(ens2zoo.data.reimage), or check the ΔF/F scale")
+        message = _outside_noise(nus, nu_range, name, roi_index)
+        if message:
+            messages.append(message)
     if warn:
         for message in messages:
             warnings.warn(message, UserWarning, stacklevel=2)
