@@ -141,10 +141,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         write_condition_csv(out, rows)
         shown = [dict(r, dataset=f"{r['dataset'][:40]:<40} {row_condition(r).label:>9}") for r in rows]
     print(f"{'dataset':<40} {'condition':>9} " if conditions else f"{'dataset':<40} ", end="")
-    print(f"{'n':>3} {'corr %':>7} {'er50 %':>7} {'vpd':>6}")
+    print(f"{'n':>3} {'corr %':>7} {'er50 %':>7} {'vpd':>6} {'count':>6} {'spikes':>6}")
     for s in summarize(shown):
         name = s["dataset"] if conditions else f"{s['dataset'][:40]:<40}"
-        print(f"{name} {s['neurons']:>3} {s['corr']:>7.1f} {s['er50']:>7.1f} {s['vpd']:>6.2f}")
+        print(f"{name} {s['neurons']:>3} {s['corr']:>7.1f} {s['er50']:>7.1f} {s['vpd']:>6.2f} {s['count']:>6.2f} "
+              f"{s['spike_count']:>6.2f}")
     print(f"{len(rows)} rows in {time.perf_counter() - start:.0f} s; wrote {out}")
     return 0
 
