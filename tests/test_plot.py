@@ -67,3 +67,15 @@ def test_plot_errors(tmp_path, capsys, saved, case):
     assert words in err
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         {"foreign": ["other.npz"], "not-npz": ["x.txt"]}.get(case, []))
+
+
+def test_plot_by_roi_numbers_says_what_it_drew(tmp_path, capsys, saved):
+    fig = tmp_path / "fig.svg"
+    assert run_cli(["plot", saved[0], "-o", fig, "--rois", "12,7"]) == 0
+    assert "drew rows 2, 0 (ROIs 12, 7)" in capsys.readouterr().out
+    text = fig.read_text()
+    assert "ROI 12" in text and "ROI 7" in text and "ROI 11" not in text
+    assert run_cli(["plot", saved[0], "-o", fig, "--rois", "8"]) == 2
+    err = capsys.readouterr().err
+    assert "ROIs [8] are not in this result; it holds ROIs 7, 11, 12" in err
+    assert run_cli(["plot", saved[0], "-o", fig, "--rois", "7", "--neurons", "0"]) == 2  # one or the other

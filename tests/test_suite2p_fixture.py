@@ -5,7 +5,7 @@ matched one-to-one to the neurons (Hungarian assignment on centre distance, ≤ 
 the truth per matched ROI: the rate against the true spikes binned at 60 Hz (sample j's bin centred on
 j/60 s) and smoothed by σ 25 ms; the raster delay of each neuron (its row y is sampled y/Ly of a frame
 after the frame starts) is taken off the true spike times.  ``pytest -s`` prints the figures
-(``benchmarks/RESULTS.md`` section 12).
+(``benchmarks/RESULTS.md`` section 14).
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def test_all_neurons_match_an_roi(scored):
 
 
 def test_figures(scored):
-    """The measured figures (printed with -s), each against its target; see RESULTS section 12."""
+    """The measured figures (printed with -s), each against its target; see RESULTS section 14."""
     figures, _ = scored
     print("\nroi neuron  dist   corr  suite2p  count  lag   rest  scale     ν")
     for f in figures:

@@ -13,7 +13,7 @@ resting level (1.4 noise SDs for p = 8), so on dim ROIs, where photon noise is l
 too low and ΔF/F rested above 0 and was scaled up.  Smoothing by σ = 0.3 s (9 frames at 30 Hz)
 cuts white noise ~5.6× and leaves calcium transients (decay ≥ 0.4 s) nearly whole, so the
 percentile sits on the resting level.  Measured on the suite2p fixture (25 neurons matched to
-the truth, ``benchmarks/RESULTS.md`` section 12): median ΔF/F at rest +0.22 → +0.01 and scale
+the truth, ``benchmarks/RESULTS.md`` section 14): median ΔF/F at rest +0.22 → +0.01 and scale
 1.20 → 0.99 against the true ΔF/F; suite2p's maximin (+0.05, 1.01) sits above the rest by
 construction and a noise-corrected percentile (−0.10, 0.86) over-corrects where the 8th
 percentile already falls in transients.  The smoothing shrinks the bias, it does not remove it:
