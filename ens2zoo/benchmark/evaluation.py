@@ -61,7 +61,7 @@ from ens2zoo.utils.atomic import atomic_path
 from ens2zoo.utils.progress import ProgressArg, progress_callback
 
 __all__ = ["COLUMNS", "SUMMARY_COLUMNS", "NeuronPrediction", "evaluate_model", "neuron_prediction",
-           "read_csv", "score_predictions", "summarize", "true_events", "write_csv"]
+           "read_csv", "row_count", "score_predictions", "summarize", "true_events", "write_csv"]
 
 #: Columns of a per-neuron row, in order.
 COLUMNS = ("dataset", "neuron", *METRIC_COLUMNS)
@@ -237,6 +237,15 @@ def nan_median(values: Iterable[float | None]) -> float:
     """Median of the finite values (None and NaN skipped); NaN when none is left."""
     vals = np.array([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
     return float(np.median(vals)) if vals.size else float("nan")
+
+
+def row_count(row: Mapping) -> float | None:
+    """The ``count`` (Σ rate / true spikes) of a per-neuron row; rows written before the column existed
+    give ``1 + bias``, the same figure (``count = 1 + bias`` exactly); None where undefined."""
+    count = row.get("count")
+    if count is None and row.get("bias") is not None:
+        count = 1.0 + float(row["bias"])
+    return None if count is None or not np.isfinite(float(count)) else float(count)
 
 
 def format_value(value: float | int | None, spec: str = ".1f") -> str:

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from ens2zoo.benchmark.conditions import parse_conditions, row_condition
-from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv
+from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv, row_count
 from ens2zoo.data.dataset import parse_dataset_name
 from ens2zoo.data.groups import GCAMP8_CONDITIONS, GCAMP8_REPORT_FOLDS
 
-__all__ = ["collect_mouse_folds", "gcamp8_lines"]
+__all__ = ["collect_mouse_folds", "gcamp8_lines", "median_iqr"]
 
 _FILE = re.compile(r"(.+)_(M\d+)_conditions\.csv")
 #: models in the order the tables show them (others follow, sorted)
@@ -42,7 +42,8 @@ def _variant(dataset: str) -> str:
     return parse_dataset_name(dataset).indicator  # "GCaMP8f", ...
 
 
-def _iqr(values: Sequence[float]) -> str:
+def median_iqr(values: Sequence[float | None]) -> str:
+    """``"median [q1, q3]"`` of the finite values, two decimals; "—" when none."""
     vals = np.array([v for v in values if v is not None and np.isfinite(v)], dtype=np.float64)
     if not vals.size:
         return "—"
@@ -66,7 +67,7 @@ def _table(tables: Tables, models: Sequence[str], folds: Sequence[str], variant:
             continue
         corr = {m: nan_median(r["corr"] for r in rows[m]) for m in models}
         delta = corr[models[1]] - corr[models[0]] if len(models) > 1 else float("nan")
-        counts = {m: _iqr([r.get("count") for r in rows[m]]) for m in models}
+        counts = {m: median_iqr([row_count(r) for r in rows[m]]) for m in models}
         lines.append(f"| {cond.label} | {len(rows[models[0]])} | "
                      + " | ".join(format_value(corr[m]) for m in models)
                      + f" | {format_value(delta, '+.1f')} | " + " | ".join(counts[m] for m in models) + " |")
