@@ -1,6 +1,7 @@
 """Check that every committed fold CSV comes back from its committed weights, exactly.
 
-    .venv/bin/python benchmarks/lodo/check_folds.py --data ../shared/ground_truth [--recipes cascade,ens2-nm] [--fix]
+    .venv/bin/python benchmarks/lodo/check_folds.py --data ../shared/ground_truth [--recipes cascade,ens2-nm]
+        [--folds DS06,DS09] [--fix]
 
 For each native table ``benchmarks/lodo/<recipe>_lodo_<DSxx>.csv`` (OASIS has no weights and is
 left out) it runs what the issue promises anyone can run,
@@ -52,13 +53,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True)
     parser.add_argument("--recipes", help="comma-separated recipes to check (default: every table's)")
+    parser.add_argument("--folds", help="comma-separated held-out datasets to check (default: every table's)")
     parser.add_argument("--fix", action="store_true", help="replace differing tables with the exact rows")
     args = parser.parse_args()
     wanted = set(args.recipes.split(",")) if args.recipes else None
+    folds = set(args.folds.split(",")) if args.folds else None
     differing = []
     for table in sorted(LODO.glob("*_lodo_DS*.csv")):
         match = TABLE.fullmatch(table.name)
-        if not match or (wanted and match[1] not in wanted) or match[1] == "oasis":
+        if not match or (wanted and match[1] not in wanted) or (folds and match[2] not in folds) or match[1] == "oasis":
             continue
         recipe, fold = match[1], match[2]
         weights = fold_weights(recipe, fold)

@@ -96,6 +96,12 @@ def _prepare_options(args: argparse.Namespace) -> dict:
             "baseline_smoothing_s": args.baseline_smoothing}
 
 
+def _predict_options(args: argparse.Namespace) -> dict:
+    """The options of ``SpikeModel.predict`` (``cluster.PREDICT_OPTIONS``) the command line sets."""
+    return {"stride": args.stride, "batch_size": args.batch_size, "nan": args.nan, "noise_level": args.noise_level,
+            "compile": args.compile}
+
+
 def _model_spec(args: argparse.Namespace):
     """What the workers load: the model the options name (checked here first)."""
     from ens2zoo.cli.options import DEFAULT_MODEL, weights_architecture
@@ -134,8 +140,7 @@ def _predict_many(args: argparse.Namespace) -> int:
         raise InputError("--plot writes one figure: leave it out with several inputs and draw each result with "
                          "`ens2zoo plot RESULT -o FIG.png`")
     spec = _model_spec(args)
-    predict = {"stride": args.stride, "batch_size": args.batch_size, "nan": args.nan, "noise_level": args.noise_level,
-               "compile": args.compile}
+    predict = _predict_options(args)
 
     def report(outcome) -> None:
         line, err = _outcome_line(outcome)
@@ -154,32 +159,43 @@ def _predict_many(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    """One input (one result per suite2p plane), in this process; the names come from ``plan_input``."""
+    from dataclasses import replace
+
     from ens2zoo.io.formats import OUTPUT_SUFFIXES
-    from ens2zoo.io.inputs import output_paths, prepare_inputs, with_format
+    from ens2zoo.io.inputs import check_distinct_outputs, plan_input, prepare_inputs
     from ens2zoo.utils.files import check_suffix
     from ens2zoo.workflows.predict import predict_input
 
     (path,) = args.input
     if args.format is not None and args.output is not None:
         raise InputError("-o FILE names the output and its format: leave out --format (or -o)")
-    nwb_out = args.output is not None and Path(args.output).suffix.lower() == ".nwb"
-    if args.output is not None and not nwb_out:
+    if args.output is not None and args.output_dir is not None:
+        raise InputError("give either -o FILE or --output-dir DIR, not both")
+    if args.output is not None:
         check_suffix(args.output, (*OUTPUT_SUFFIXES, ".nwb"), "output")
     if args.plot and args.output_dir:
         raise InputError("--plot writes one figure: leave it out with --output-dir and draw each result with "
                          "`ens2zoo plot RESULT -o FIG.png`")
-    inputs = prepare_inputs(path, **_prepare_options(args))
-    outs = [with_format(out, args.format) if args.output is None else out
-            for out in output_paths(inputs, output=args.output, output_dir=args.output_dir)]
-    if args.plot and len(inputs) > 1:
-        raise InputError(f"--plot writes one figure but the input holds {len(inputs)} planes: draw each result "
+    units = plan_input(path, output_dir=args.output_dir, fmt=args.format, series=args.series)
+    if len(units) > 1 and (args.output is not None or args.plot):
+        flag = "-o names one file" if args.output is not None else "--plot writes one figure"
+        raise InputError(f"{flag} but the input holds {len(units)} planes "
+                         f"({', '.join(u.label for u in units)}): use --output-dir DIR, and draw each result "
                          "with `ens2zoo plot RESULT -o FIG.png`")
+    if args.output is not None:
+        units = [replace(units[0], output=Path(args.output))]
+    check_distinct_outputs(units)
+    inputs = []
+    for unit in units:  # every input is read (and refused) before any prediction
+        (item,) = prepare_inputs(unit.source, **_prepare_options(args))
+        inputs.append(item)
     model = model_from_args(args)
-    options = {"stride": args.stride, "batch_size": args.batch_size, "progress": args.progress, "nan": args.nan,
-               "noise_level": args.noise_level, "compile": args.compile}
-    for item, out in zip(inputs, outs):
-        done = predict_input(item, model, out, predict=options, plot=args.plot)
-        print(_summary(done.result, done.seconds, out, item.roi_index, item.label if len(inputs) > 1 else None))
+    options = {**_predict_options(args), "progress": args.progress}
+    for item, unit in zip(inputs, units):
+        done = predict_input(item, model, unit.output, predict=options, plot=args.plot)
+        print(_summary(done.result, done.seconds, unit.output, item.roi_index,
+                       item.label if len(inputs) > 1 else None))
     return 0
 
 

@@ -16,10 +16,11 @@ plane), ``<plane>`` the plane folder's name.  ``-o FILE`` names the output of a
 single input; two inputs of one call never share an output (checked).  With
 ``--format mat|h5`` the names end in ``.mat``/``.h5`` instead of ``.npz``.
 
-Many inputs (:func:`expand_inputs`, :func:`plan_input`): each argument is a path or
-a glob; each is planned into one unit per output (an array file, one suite2p plane,
-an NWB file) without reading its traces (an NWB file without ``--series`` is opened
-to learn its series' name), so that the outputs are known before any work starts.
+The names are decided in one place, :func:`plan_input`, for one input and for many
+(:func:`expand_inputs`): each argument is a path or a glob; each is planned into one
+unit per output (an array file, one suite2p plane, an NWB file) without reading its
+traces (an NWB file without ``--series`` is opened to learn its series' name), so that
+the outputs are known before any work starts; :func:`prepare_inputs` then reads a unit.
 """
 
 from __future__ import annotations
@@ -53,8 +54,6 @@ class PreparedInput:
         dff: (neurons, frames) ΔF/F.
         frame_rate: Hz.
         label: what to call it in messages (``session/plane0``, a file name…).
-        default_output: the result file beside the input.
-        output_stem: the result's name under ``--output-dir`` (without ``.ens2zoo.npz``).
         roi_index: each row's index in the source's ROI list (None for plain ΔF/F arrays).
         metadata: recorded in the result (input, input kind, ΔF/F recipe, session, plane…).
         nwb: the NWB series read (for NWB output), else None.
@@ -65,8 +64,6 @@ class PreparedInput:
     dff: np.ndarray
     frame_rate: float
     label: str
-    default_output: Path
-    output_stem: str
     roi_index: np.ndarray | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     nwb: Any = None
@@ -139,9 +136,8 @@ def prepare_inputs(path: str | os.PathLike, *, frame_rate: float | None = None, 
         meta["dff_recipe"] = result.recipe
     elif neuropil_key:
         raise InputError("--neuropil-key needs --input-kind raw (ΔF/F input has no neuropil to subtract)")
-    return [PreparedInput(dff=np.asarray(traces), frame_rate=frame_rate, label=path.name,
-                          default_output=path.with_name(path.stem + RESULT_SUFFIX), output_stem=_safe(path.stem),
-                          roi_index=roi_index, metadata=meta)]
+    return [PreparedInput(dff=np.asarray(traces), frame_rate=frame_rate, label=path.name, roi_index=roi_index,
+                          metadata=meta)]
 
 
 def _suite2p_inputs(path: Path, frame_rate: float | None, all_rois: bool, min_cell_prob: float | None,
@@ -158,8 +154,6 @@ def _suite2p_inputs(path: Path, frame_rate: float | None, all_rois: bool, min_ce
                 (f"iscell[:, 1] >= {min_cell_prob:g}" if min_cell_prob is not None else "iscell[:, 0] == 1"),
                 "n_rois": plane.n_rois}
         out.append(PreparedInput(dff=result.dff, frame_rate=plane.frame_rate, label=f"{plane.session}/{plane.plane}",
-                                 default_output=folder / "ens2zoo.npz",
-                                 output_stem=_safe(f"{plane.session}_{plane.plane}"),
                                  roi_index=plane.roi_index[result.kept], metadata=meta))
     return out
 
@@ -185,30 +179,8 @@ def _nwb_input(path: Path, frame_rate: float | None, series: str | None,
         data, rows = result.dff, result.kept
         meta["dff_recipe"] = result.recipe
         meta["neuropil_series"] = "Neuropil" if s.neuropil is not None else ""
-    stem = _safe(f"{path.stem}_{s.name}")
-    return PreparedInput(dff=data, frame_rate=fs, label=f"{path.name}:{s.name}",
-                         default_output=path.with_name(stem + RESULT_SUFFIX), output_stem=stem,
-                         roi_index=s.roi_index[rows], metadata=meta, nwb=s, rows=rows, start_time=s.start_time)
-
-
-def output_paths(inputs: list[PreparedInput], *, output: str | os.PathLike | None = None,
-                 output_dir: str | os.PathLike | None = None) -> list[Path]:
-    """Where each input's result goes (see the module docstring); refuses collisions."""
-    if output is not None and output_dir is not None:
-        raise InputError("give either -o FILE or --output-dir DIR, not both")
-    if output is not None:
-        if len(inputs) > 1:
-            raise InputError(f"-o names one file but the input holds {len(inputs)} planes "
-                             f"({', '.join(i.label for i in inputs)}): use --output-dir DIR")
-        paths = [Path(output)]
-    elif output_dir is not None:
-        paths = [Path(output_dir) / (i.output_stem + RESULT_SUFFIX) for i in inputs]
-    else:
-        paths = [i.default_output for i in inputs]
-    resolved = [p.resolve() for p in paths]
-    if len(set(resolved)) != len(resolved):
-        raise InputError("two inputs would write the same output file: use --output-dir DIR")
-    return paths
+    return PreparedInput(dff=data, frame_rate=fs, label=f"{path.name}:{s.name}", roi_index=s.roi_index[rows],
+                         metadata=meta, nwb=s, rows=rows, start_time=s.start_time)
 
 
 def with_format(path: str | os.PathLike, fmt: str | None) -> Path:
@@ -281,7 +253,7 @@ def is_pattern(text: str) -> bool:
 
 def plan_input(path: str | os.PathLike, *, output_dir: str | os.PathLike | None = None, fmt: str | None = None,
                series: str | None = None) -> list[PlannedInput]:
-    """The units of one input path and their outputs (the naming of :func:`output_paths`), reading no traces.
+    """The units of one input path and their outputs, reading no traces (the one place names are decided).
 
     Raises :class:`~ens2zoo.errors.InputError` for an input that cannot be planned (missing, a
     folder without suite2p planes, an NWB file whose series cannot be chosen).
