@@ -124,3 +124,25 @@ def test_nwb_output_needs_nwb_input(tmp_path, capsys):
     assert run_cli(["predict", tmp_path / "x.npy", "--frame-rate", 30, "-o", tmp_path / "r.nwb"]) == 2
     assert "NWB output needs an NWB input" in capsys.readouterr().err
     assert not (tmp_path / "r.nwb").exists()
+
+
+def test_nwb_clock_carries_to_every_output(tmp_path, capsys):
+    """A series with time stamps from 10 s: the .npz result and the NWB output are in session time."""
+    src = tmp_path / "s.nwb"
+    make_nwb(src, timestamps=True)
+    assert run_cli(["predict", src, "--stride", 16, "-o", tmp_path / "r.npz", "--series", "DfOverF_1"]) == 0
+    with np.load(tmp_path / "r.npz") as f:
+        assert float(f["start_time"]) == pytest.approx(10.0)
+        np.testing.assert_allclose(f["times"], 10.0 + np.arange(1200) / 60.0)
+        events = f["event_times"]
+        assert events.size and events.min() >= 10.0
+        np.testing.assert_allclose(np.rint((events - 10.0) * 60), (events - 10.0) * 60, atol=1e-9)
+        npz_events = events
+    assert run_cli(["predict", src, "--stride", 16, "-o", tmp_path / "r.nwb", "--series", "DfOverF_1"]) == 0
+    capsys.readouterr()
+    with pynwb.NWBHDF5IO(str(tmp_path / "r.nwb"), "r") as io:
+        module = io.read().processing["spike_inference"]
+        rate = module["InferredRate"]["inferred_rate"]
+        np.testing.assert_allclose(rate.timestamps[:], np.arange(600) / FS + 10)  # the source's own stamps
+        table = module["spike_times"]
+        np.testing.assert_allclose(np.concatenate([table["spike_times"][i] for i in range(4)]), npz_events)
