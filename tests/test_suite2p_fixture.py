@@ -68,6 +68,7 @@ def scored(suite2p_fixture_dir, tmp_path_factory):
             "corr": float(np.corrcoef(rate, true_rate)[0, 1]),
             "suite2p_corr": float(np.corrcoef(s2p, true_rate)[0, 1]),
             "count": float(rate.sum() / counts.sum()),
+            "spike_count": float(res["spikes"][i].sum() / counts.sum()),
             "lag": _lag(rate, true_rate),
             "rest": float(np.median(ours[true_dff < 0.02])),
             "scale": float(np.polyfit(true_dff, ours, 1)[0]),
@@ -89,13 +90,15 @@ def test_all_neurons_match_an_roi(scored):
 def test_figures(scored):
     """The measured figures (printed with -s), each against its target; see RESULTS section 14."""
     figures, _ = scored
-    print("\nroi neuron  dist   corr  suite2p  count  lag   rest  scale     ν")
+    print("\nroi neuron  dist   corr  suite2p  count spikes  lag   rest  scale     ν")
     for f in figures:
         print(f"{f['roi']:>3} {f['neuron']:>6} {f['distance']:5.2f} {f['corr']:6.3f} {f['suite2p_corr']:8.3f} "
-              f"{f['count']:6.2f} {f['lag']:>4} {f['rest']:+6.3f} {f['scale']:6.3f} {f['nu']:5.2f}")
+              f"{f['count']:6.2f} {f['spike_count']:6.2f} {f['lag']:>4} {f['rest']:+6.3f} {f['scale']:6.3f} "
+              f"{f['nu']:5.2f}")
     beats = np.mean([f["corr"] > f["suite2p_corr"] for f in figures])
     print(f"median: corr {_median(figures, 'corr'):.3f}, suite2p spks {_median(figures, 'suite2p_corr'):.3f} "
-          f"(ens2zoo better on {beats:.0%}), count {_median(figures, 'count'):.3f}, lag "
+          f"(ens2zoo better on {beats:.0%}), count {_median(figures, 'count'):.3f}, spike_count "
+          f"{_median(figures, 'spike_count'):.3f}, lag "
           f"{_median(figures, 'lag'):g} samples, ΔF/F at rest {_median(figures, 'rest'):+.3f}, scale "
           f"{_median(figures, 'scale'):.3f}, ν {_median(figures, 'nu'):.2f}")
     assert _median(figures, "corr") >= 0.45
