@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ens2zoo.benchmark.conditions import write_condition_csv
-from ens2zoo.benchmark.gcamp8_tables import collect_mouse_folds, gcamp8_lines
+from ens2zoo.benchmark.heldout_tables import cascade_published_lines, collect_mouse_folds, gcamp8_lines
 
 DATASETS = ("DS30-GCaMP8f-m-V1", "DS32-GCaMP8s-m-V1")
 
@@ -45,3 +45,19 @@ def test_no_tables_without_common_folds(tmp_path):
     write_condition_csv(tmp_path / "ens2-exc_M2_conditions.csv", _rows([1.0], [1.0], 30.0, 0.0))
     write_condition_csv(tmp_path / "ens2-gcamp8_M3_conditions.csv", _rows([1.0], [1.0], 30.0, 0.0))
     assert gcamp8_lines(tmp_path) == []
+
+
+def test_cascade_published_lines_compare_per_dataset_and_condition(tmp_path):
+    rows = {"cascade-published": ([40.0, 50.0, 60.0], [2.0, 2.4, 3.0]),
+            "ens2-exc": ([55.0, 65.0, 75.0], [1.0, 1.2, 1.5])}
+    for model, (corrs, counts) in rows.items():
+        write_condition_csv(tmp_path / f"{model}_DS02_conditions.csv", _rows(corrs, counts, 30.0, 0.0)
+                            + _rows(corrs, counts, 30.0, 4.0))
+    lines = cascade_published_lines(tmp_path)
+    row = next(line for line in lines if line.startswith("| DS02 30:0 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[:5] == ["DS02 30:0", "3", "50.0", "65.0", "+15.0"]
+    assert cells[5] == "2.40 [2.20, 2.70]" and cells[6] == "1.20 [1.10, 1.35]"
+    assert any(line.startswith("| DS02 30:4 |") for line in lines)
+    assert not any("30:8" in line for line in lines if line.startswith("| DS02"))  # no rows: no line
+    assert cascade_published_lines(tmp_path / "nothing") == []

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ens2zoo.benchmark.conditions import parse_conditions, row_condition
-from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv
+from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv, row_count
+from ens2zoo.benchmark.heldout_tables import cascade_published_lines, gcamp8_lines, median_iqr
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
 from ens2zoo.data.groups import EXCITATORY_FOLDS, INHIBITORY_FOLDS, PAPER_CONDITIONS, PEERS
 from ens2zoo.utils.atomic import atomic_path
@@ -252,8 +253,10 @@ def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[
     return [*lines, ""]
 
 
-def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: Path | None = None) -> Path:
-    """Write ``folder/REPORT.md`` and its figures from the CSVs in ``folder``; returns the report's path."""
+def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: Path | None = None,
+                 gcamp8_folder: Path | None = None) -> Path:
+    """Write ``folder/REPORT.md`` and its figures from the CSVs in ``folder`` (the GCaMP8 mouse-fold tables
+    from ``gcamp8_folder``, default ``folder/../gcamp8/results``); returns the report's path."""
     folder = Path(folder)
     native, conditions = collect(folder)
     pub_path = published_path or published_metrics_path()
@@ -286,6 +289,15 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
         lines += [_overall_row(m, native[m], published, EXCITATORY_FOLDS, metric) for m in ex_models]
         lines.append("")
     lines += _target_lines(native)
+    lines += ["### Spike counts", "",
+              "`count` = Σ rate / true spikes per neuron (1 = calibrated; tables written before the column give "
+              "1 + bias, the same figure); median [interquartile range] over the pooled neurons.", "",
+              "| model | folds | neurons | count |", "| --- | ---: | ---: | ---: |"]
+    for m in ex_models:
+        have = [f for f in EXCITATORY_FOLDS if f in native[m]]
+        counts = [row_count(r) for f in have for r in native[m][f]]
+        lines.append(f"| {m} | {len(have)} | {len(counts)} | {median_iqr(counts)} |")
+    lines.append("")
     peers = [p for p in PEERS if p in native]
     if peers:
         peer_folds = sorted({f for p in peers for f in native[p]})
@@ -334,6 +346,8 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                               "Recording conditions, excitatory folds")
     lines += _condition_table(conditions, ("ens2-v1", "ens2-nm", "ens2-inh"), INHIBITORY_FOLDS,
                               "Recording conditions, inhibitory folds")
+    lines += gcamp8_lines(gcamp8_folder or folder.parent / "gcamp8" / "results")
+    lines += cascade_published_lines(folder / "cascade-published")
     figures = _figures(native, published, folder)
     lines += ["## Figures", ""] + [f"![{name}]({name})" for name in figures] + [""]
     path = folder / "REPORT.md"
