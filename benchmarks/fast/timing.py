@@ -1,4 +1,5 @@
-"""End-to-end predict time, 1 neuron × 10 min at 30 Hz (the simulated trace of benchmarks/speed/test_bench_inference.py).
+"""End-to-end predict time, 1 neuron × 10 min at 30 Hz (the simulated trace of
+benchmarks/speed/test_bench_inference.py).
 
     ENS2ZOO_SHARED=../shared .venv/bin/python benchmarks/fast/timing.py --threads 1
 
