@@ -97,3 +97,19 @@ def test_ens2zoo_load_folder(benchmark, reference, traces, cascade_output):
     scale = np.abs(cascade_output[finite]).max()
     assert np.abs(result.rate - cascade_output)[finite].max() <= 1e-5 * scale
     assert len(set(result.member)) == 8      # every noise level served
+
+
+#: ens2-exc's read-outs on the first neurons of the same input (exact mode needs minutes per 10 neurons on one
+#: thread); compare neuron-hours per second: 10 min per neuron
+ENS2_NEURONS = 10
+
+
+@pytest.mark.benchmark(group=GROUP)
+@pytest.mark.parametrize(("name", "stride"), [("ens2-exc", 1), ("ens2-exc", 4), ("ens2-exc-fast", 1)],
+                         ids=["ens2-exc-exact-10-neurons", "ens2-exc-stride4-10-neurons", "ens2-exc-fast-10-neurons"])
+def test_ens2zoo_zoo_models(benchmark, traces, name, stride):
+    model = ens2zoo.load(name)
+    kwargs = {} if model.readout == "whole-trace" else {"stride": stride}
+    result = benchmark.pedantic(lambda: model.predict(traces[:ENS2_NEURONS], FRAME_RATE, progress=False, **kwargs),
+                                rounds=1, warmup_rounds=0)
+    assert result.rate.shape == (ENS2_NEURONS, 2 * traces.shape[1])

@@ -7,7 +7,8 @@ Each CSV is a per-neuron table written by ``ens2zoo evaluate`` or
 error, bias, number of neurons) and the pooled median over all neurons are
 stored under ``metrics[KEY]`` of zoo record NAME, with the CSV paths as source.
 Condition tables (``..._conditions.csv``: one row per neuron and recording condition) are
-summarised per condition instead (``per_condition``: pooled medians over all their neurons).
+summarised per condition instead (``per_condition``: pooled medians over all their neurons), and
+their ``native`` rows, where present, give ``all``.
 
 Keys in the zoo: ``held_out_DSxx`` (the zoo's weights on a dataset they never saw),
 ``lodo_recipe`` (the model's recipe trained per LODO fold, each fold scored on the dataset
@@ -40,6 +41,9 @@ def main(argv: list[str]) -> None:
         summary = [_rounded({"condition": c.pop("dataset"), **c})
                    for c in summarize([{**r, "dataset": row_condition(r).label} for r in rows])]
         record, shown = {"per_condition": summary}, ", ".join(f"{c['condition']} {c['corr']:.1f}" for c in summary)
+        native = [r for r in rows if row_condition(r).is_native]
+        if native:
+            record["all"] = _rounded(summarize([{**r, "dataset": "all"} for r in native])[0])
     else:
         pooled = _rounded(summarize([{**r, "dataset": "all"} for r in rows])[0])
         record, shown = {"per_dataset": [_rounded(s) for s in summarize(rows)], "all": pooled}, str(pooled)
