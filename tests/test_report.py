@@ -95,3 +95,19 @@ def test_peers_are_pooled_only_over_all_their_folds(tmp_path):
     assert "| held out | unet | cascade | mlp |" in text
     assert "| DS04 | 60.0 | 90.0 | 60.0 |" in text and "| DS03 | 70.0 | — | 70.0 |" in text
     assert "| pooled (2 folds) | 65.0 | — (1 of 2 folds) | 65.0 |" in text  # median of 50, 70, 80, 60
+
+
+def test_resampled_medians_equal_the_obvious_per_resample_loop():
+    """The vectorised bootstrap consumes the generator as a loop of per-stratum draws does: same medians."""
+    from ens2zoo.benchmark.report import _boot_medians
+
+    rng = np.random.default_rng(5)
+    values = rng.normal(size=40)
+    strata = list(rng.choice(["DS02", "DS09", "DS21", "DS04"], size=40))  # interleaved, uneven strata
+    labels = np.asarray(strata)
+    groups = [np.flatnonzero(labels == s) for s in dict.fromkeys(strata)]
+    slow_rng, want = np.random.default_rng(0), []
+    for _ in range(500):
+        pick = np.concatenate([g[slow_rng.integers(0, g.size, g.size)] for g in groups])
+        want.append(np.median(values[pick]))
+    assert np.array_equal(_boot_medians(values, strata, 500, np.random.default_rng(0)), np.array(want))

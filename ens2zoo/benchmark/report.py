@@ -59,12 +59,17 @@ def _strata_indices(strata: Sequence[str]) -> list[np.ndarray]:
 
 
 def _boot_medians(values: np.ndarray, strata: Sequence[str], n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """Medians of ``n_boot`` resamples, each drawing every stratum's size from that stratum with replacement.
+
+    All draws are made at once, in the order of one resample after another (stratum by stratum), which is
+    the stream a per-resample loop of ``rng.integers(0, size, size)`` calls consumes: the same medians.
+    """
     groups = _strata_indices(strata)
-    out = np.empty(n_boot)
-    for b in range(n_boot):
-        pick = np.concatenate([g[rng.integers(0, g.size, g.size)] for g in groups])
-        out[b] = np.median(values[pick])
-    return out
+    members = np.concatenate(groups)
+    sizes = np.concatenate([np.full(g.size, g.size) for g in groups])
+    starts = np.repeat(np.cumsum([0] + [g.size for g in groups[:-1]]), [g.size for g in groups])
+    draws = rng.integers(0, np.broadcast_to(sizes, (n_boot, sizes.size)))
+    return np.median(values[members[starts + draws]], axis=1)
 
 
 def bootstrap_median_ci(values: Sequence[float], strata: Sequence[str] | None = None, *, n_boot: int = 10_000,
