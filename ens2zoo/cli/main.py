@@ -34,10 +34,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if getattr(args, "frame_rate", 1.0) is None and args.command == "predict":
-        print("ens2zoo: error: --frame-rate HZ is required: give the imaging rate of the traces in Hz",
-              file=sys.stderr)
-        return 2
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.INFO, format="%(message)s", force=True)
     logging.getLogger("numba").setLevel(logging.WARNING)
     try:
