@@ -24,10 +24,6 @@ score() {  # name fold model-args...
 for fold in "${FOLDS[@]}"; do
   score ens2-exc "$fold" --model ens2-exc
   dir=benchmarks/gcamp8/folds/$fold
-  for m in ens2-gcamp8-v1 ens2-gcamp8-nm; do  # members trained before the folds had their folders
-    old=benchmarks/gcamp8/weights/${m}_fold_${fold}.safetensors
-    [ -f "$old" ] && { mkdir -p "$dir"; mv "$old" "$dir/$m.safetensors"; }
-  done
   if [ -f "$dir/ens2-gcamp8-v1.safetensors" ] && [ -f "$dir/ens2-gcamp8-nm.safetensors" ]; then
     "$ENS2ZOO" train --recipe ens2-gcamp8 --fold "$fold" --data "$SHARED/ground_truth" --log-every 0 -o "$dir"
     score ens2-gcamp8 "$fold" --weights "$dir"

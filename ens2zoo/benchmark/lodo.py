@@ -43,8 +43,7 @@ from ens2zoo.benchmark.published import (
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.data.groups import GROUPS, lodo_name
 from ens2zoo.errors import InputError
-from ens2zoo.training.config import TrainingConfig
-from ens2zoo.training.recipes import Recipe
+from ens2zoo.training.recipes import Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
 from ens2zoo.workflows.factory import create
 from ens2zoo.workflows.runner import torch_threads, train_and_save
@@ -63,15 +62,7 @@ SUMMARY_COLUMNS = ("dataset", "neurons", "corr", "er50", "vpd",
 def check_recipe(weights: Path, recipe: Recipe) -> None:
     """Refuse to reuse ``weights`` trained with another recipe than ``recipe``."""
     recorded = safetensors_metadata(weights).get("recipe")
-    expected = recipe.to_dict()
-    defaults = TrainingConfig().to_dict()  # settings added since a file was written take their defaults
-
-    def key(r: dict) -> tuple:  # threads and compile change the speed, not the weights' recipe
-        config = {**defaults, **r.get("config", {})}
-        return (r.get("architecture"), r.get("hparams"),
-                {k: v for k, v in config.items() if k not in TrainingConfig.SPEED_KEYS})
-
-    if not isinstance(recorded, dict) or key(recorded) != key(expected):
+    if not same_recipe(recorded, recipe):
         name = recorded.get("name") if isinstance(recorded, dict) else "no recorded recipe"
         raise InputError(f"{weights} was trained with {name!r}, not with recipe {recipe.name!r} as now: "
                          "move it away (or delete it) to retrain, or choose its recipe")
