@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -26,7 +27,7 @@ from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.fit import Callback, TrainingReport
 from ens2zoo.training.fit import fit as fit_network
 from ens2zoo.utils.devices import full_float32, resolve_device
-from ens2zoo.zoo.entries import FamilyMember, ModelEntry, Preprocessing
+from ens2zoo.zoo.entries import DEFAULT_GAIN, FamilyMember, ModelEntry, Preprocessing, indicator_key
 from ens2zoo.zoo.weights import write_safetensors
 
 log = logging.getLogger(__name__)
@@ -166,10 +167,27 @@ class SpikeModel:
                           min(range(len(self.members)), key=lambda i: (distance(self.members[i].record, nu), i)))
         return chosen
 
+    def count_gain(self, indicator: str | None = None) -> float:
+        """The gain ``predict`` applies to the rate for ``indicator`` (the entry's ``count_calibration``;
+        1 for a model without one).
+
+        Raises:
+            InputError: ``indicator`` is given but the model has no calibration for it.
+        """
+        gains = dict(self.entry.count_calibration) if self.entry is not None else {}
+        if indicator is None:
+            return gains.get(DEFAULT_GAIN, 1.0)
+        key = indicator_key(indicator)
+        if key not in gains:
+            known = sorted(k for k in gains if k != DEFAULT_GAIN)
+            fix = (f"use one of {', '.join(known)}" if known else "leave it out (--indicator)")
+            raise InputError(f"indicator={indicator!r}: {self.name} has no spike-count calibration for it; {fix}")
+        return gains[key]
+
     def predict(self, traces: np.ndarray, frame_rate: float, *, spikes: bool = True, stride: int = 1,
                 batch_size: int | None = None, device: str | torch.device | None = None,
                 progress: bool | None = None, nan: str = "raise", noise_level: float | None = None,
-                compile: bool | None = None) -> SpikeResult:
+                compile: bool | None = None, indicator: str | None = None) -> SpikeResult:
         """Infer spiking from ΔF/F traces.
 
         Args:
@@ -189,6 +207,10 @@ class SpikeModel:
                 (:mod:`ens2zoo.inference.compiled`: 1.3–1.4× on the CPU, ~7 s to compile once per
                 process); None = only on the CPU for inputs of at least ``COMPILE_MIN_WINDOWS``
                 windows.
+            indicator: the recording's calcium indicator (e.g. ``"gcamp8s"``): scales the rate by the
+                model's count calibration for it (:meth:`count_gain`), so that Σ rate estimates the
+                number of spikes; None = the model's default gain (for ens2-gcamp8, fitted on the
+                three jGCaMP8 variants pooled: counts of one variant can be off by up to 2×).
 
         Returns:
             :class:`SpikeResult` with rates in spikes per frame at the model's sampling rate,
@@ -206,6 +228,14 @@ class SpikeModel:
             raise InputError(f"stride={stride!r} must be an integer from 1 (exact) to {window}")
         if noise_level is not None and not np.isfinite(float(noise_level)):
             raise InputError(f"noise_level={noise_level!r} must be a finite ν in %·Hz^-1/2, e.g. 4")
+        gain = self.count_gain(indicator)
+        per_indicator = {k: v for k, v in (self.entry.count_calibration if self.entry else {}).items()
+                         if k != DEFAULT_GAIN}
+        if indicator is None and per_indicator:
+            listed = ", ".join(f"{k} ×{v:.2f}" for k, v in sorted(per_indicator.items()))
+            warnings.warn(f"{self.name}: spike counts depend on the indicator ({listed}); the pooled gain "
+                          f"×{gain:.2f} was used. Pass indicator=... (--indicator {'|'.join(sorted(per_indicator))}) "
+                          "for rates that add up to the spike count", UserWarning, stacklevel=2)
         nus = measure_noise(data, frame_rate)
         member_of = self.route(nus, noise_level) if self.members else [None] * data.shape[0]
         dev = resolve_device(device, self.device)
@@ -240,6 +270,8 @@ class SpikeModel:
                 net.to(self.device)
         if pre.flat_guard:
             silence_flat(rate, data, frame_rate, pre.sampling_rate)
+        if gain != 1.0:
+            rate *= np.float32(gain)
         counts = events = None
         if spikes:
             counts = estimate_spikes(rate, pre.sampling_rate, pre.smoothing_sigma_s)
@@ -248,4 +280,5 @@ class SpikeModel:
         return SpikeResult(rate=rate, spikes=counts, events=events or [], sampling_rate=pre.sampling_rate,
                            frame_rate=frame_rate, n_input_frames=data.shape[1], model=self.name,
                            sha256=self.sha256, stride=int(stride), nan_filled=n_filled,
-                           noise_level=nus.astype(np.float64), member=np.asarray(member_names, dtype=str))
+                           noise_level=nus.astype(np.float64), member=np.asarray(member_names, dtype=str),
+                           indicator=indicator_key(indicator) if indicator is not None else "", count_gain=gain)

@@ -111,6 +111,7 @@ def test_family_recipe_trains_both_members_routes_and_records_the_override(gcamp
     assert [m["name"] for m in record["members"]] == ["ens2-gcamp8-v1", "ens2-gcamp8-nm"]
     assert record["provenance"]["family_recipe"]["name"] == "ens2-gcamp8"
     assert record["provenance"]["overrides"] == {"max_iter": 2}
+    assert record["indicators"] == ["gcamp8f", "gcamp8m"]  # of its training data
     nm = record["members"][1]
     assert nm["trained_frame_rates"][0] == 7.5 and nm["trained_noise_levels"][1] == 20.0  # from its re-imaging spec
     for m in record["members"]:
@@ -152,8 +153,10 @@ def test_family_recipes_name_known_member_recipes_and_their_groups():
         assert family.datasets in GROUPS
         for m in family.members:
             get_recipe(m.recipe)
-        low, high = (m.noise_range for m in family.members)
-        assert low[0] is None and low[1] == high[0] and high[1] is None
+        ranges = [m.noise_range for m in family.members]  # consecutive, from 0 to ∞
+        assert ranges[0][0] is None and ranges[-1][1] is None
+        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+        assert all(low is None or low < high for low, high in ranges[:-1])
 
 
 def test_family_recipe_refuses_a_file_output_and_zoo_name(gcamp8_root, tmp_path, capsys):

@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Score ens2-exc (the baseline: it never saw GCaMP8) and each fold's ens2-gcamp8 family on the held-out
-# mice of the GCaMP8 mouse folds, one fold after another, one torch thread, window stride 4:
-#   benchmarks/gcamp8/evaluate_folds.sh [FOLD ...]          (default: the report folds M2-M5)
+# mice of the GCaMP8 mouse folds, one torch thread, window stride 4:
+#   benchmarks/gcamp8/evaluate_folds.sh [FOLD ...]          (default: M1-M5; M1 is the selection fold)
 # CONDITIONS (default: the target conditions and native; GCAMP8_CONDITIONS is the whole grid) may be set.
-# A fold's family folder is written here (ens2zoo train --recipe ens2-gcamp8 keeps the two members that
-# train_folds.sh trained); a fold whose members are not trained yet is skipped for ens2-gcamp8.  Existing tables are kept (delete one to redo it).
+# 1. per fold: ens2-exc, and the family before calibration (ens2-gcamp8-uncalibrated; its folder's manifest
+#    is written by `ens2zoo train --recipe ens2-gcamp8`, which keeps the members train_folds.sh trained);
+# 2. once all five folds have step 1: fit_calibration.py writes the cross-fitted count gains into each
+#    fold's manifest (and the zoo's);
+# 3. per fold: the calibrated family without an indicator (ens2-gcamp8: the pooled gain) and with each
+#    dataset's own (ens2-gcamp8-indicator: --indicator dataset).
+# Existing tables are kept (delete one to redo it; step 1 needs a manifest without count_calibration).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED="${ENS2ZOO_SHARED:-../shared}"
 ENS2ZOO="${ENS2ZOO:-.venv/bin/ens2zoo}"
 CONDITIONS="${CONDITIONS:-native,30:0,30:4,30:8,7.5:4}"
 RES=benchmarks/gcamp8/results
-mkdir -p "$RES"
-FOLDS=("$@"); [ ${#FOLDS[@]} -gt 0 ] || FOLDS=(M2 M3 M4 M5)
+mkdir -p "$RES" benchmarks/gcamp8/logs
+FOLDS=("$@"); [ ${#FOLDS[@]} -gt 0 ] || FOLDS=(M1 M2 M3 M4 M5)
 score() {  # name fold model-args...
   local name=$1 fold=$2; shift 2
   local out="$RES/${name}_${fold}_conditions.csv"
@@ -21,13 +26,24 @@ score() {  # name fold model-args...
     --stride 4 --threads 1 -o "$out" > "benchmarks/gcamp8/logs/evaluate_${name}_${fold}.log" 2>&1
   echo "wrote $out"
 }
+trained() { [ -f "benchmarks/gcamp8/folds/$1/ens2-gcamp8-v1.safetensors" ] && [ -f "benchmarks/gcamp8/folds/$1/ens2-gcamp8-nm.safetensors" ]; }
 for fold in "${FOLDS[@]}"; do
-  score ens2-exc "$fold" --model ens2-exc
+  [ "$fold" = M1 ] || score ens2-exc "$fold" --model ens2-exc
   dir=benchmarks/gcamp8/folds/$fold
-  if [ -f "$dir/ens2-gcamp8-v1.safetensors" ] && [ -f "$dir/ens2-gcamp8-nm.safetensors" ]; then
+  if trained "$fold"; then
     "$ENS2ZOO" train --recipe ens2-gcamp8 --fold "$fold" --data "$SHARED/ground_truth" --log-every 0 -o "$dir"
-    score ens2-gcamp8 "$fold" --weights "$dir"
+    score ens2-gcamp8-uncalibrated "$fold" --weights "$dir"
   else
     echo "$fold: members not trained yet; skipped ens2-gcamp8"
   fi
 done
+if ls $RES/ens2-gcamp8-uncalibrated_M{1,2,3,4,5}_conditions.csv > /dev/null 2>&1; then
+  .venv/bin/python benchmarks/gcamp8/fit_calibration.py
+  for fold in "${FOLDS[@]}"; do
+    [ "$fold" = M1 ] && continue
+    score ens2-gcamp8 "$fold" --weights "benchmarks/gcamp8/folds/$fold"
+    score ens2-gcamp8-indicator "$fold" --weights "benchmarks/gcamp8/folds/$fold" --indicator dataset
+  done
+else
+  echo "not every fold has its uncalibrated table yet: calibration and calibrated scores skipped"
+fi

@@ -51,6 +51,7 @@ import numpy as np
 from ens2zoo.benchmark.evaluation import (
     COLUMNS,
     NeuronPrediction,
+    dataset_indicator,
     neuron_prediction,
     score_predictions,
     true_events,
@@ -179,9 +180,12 @@ def _fit(values: np.ndarray, n: int, dtype) -> np.ndarray:
     return out
 
 
-def _predict_one(model: Predictor, trace: np.ndarray, frame_rate: float, stride: int) -> SpikeResult:
+def _predict_one(model: Predictor, trace: np.ndarray, frame_rate: float, stride: int,
+                 indicator: str | None) -> SpikeResult:
     if isinstance(model, SpikeModel):
-        return model.predict(trace, frame_rate, stride=stride, progress=False)
+        return model.predict(trace, frame_rate, stride=stride, progress=False, indicator=indicator)
+    if indicator is not None:
+        raise InputError(f"{getattr(model, 'name', model)!r} has no spike-count calibration: leave out the indicator")
     return model.predict(trace, frame_rate)
 
 
@@ -203,7 +207,7 @@ def to_scoring_rate(values: np.ndarray, factor: int, *, split: bool) -> np.ndarr
 
 
 def condition_prediction(model: Predictor, neuron: Neuron, condition: Condition, *, stride: int = 1,
-                         dataset: str | None = None) -> NeuronPrediction:
+                         dataset: str | None = None, indicator: str | None = None) -> NeuronPrediction:
     """Predicted and true rates and events of one neuron under ``condition``, concatenated over its recordings.
 
     Args:
@@ -212,9 +216,10 @@ def condition_prediction(model: Predictor, neuron: Neuron, condition: Condition,
         condition: what to re-image to (``native`` for a SpikeModel: :func:`neuron_prediction`).
         stride: window stride of a SpikeModel (ignored by peers).
         dataset: the dataset name in the seeds (default ``neuron.dataset``).
+        indicator: the recording's indicator, for a SpikeModel's count calibration.
     """
     if condition.is_native and isinstance(model, SpikeModel):
-        return neuron_prediction(model, neuron, stride=stride)
+        return neuron_prediction(model, neuron, stride=stride, indicator=indicator)
     if not neuron.recordings:
         raise InputError(f"neuron {neuron.name} of {neuron.dataset} has no recording to evaluate")
     dataset = neuron.dataset if dataset is None else dataset
@@ -226,7 +231,7 @@ def condition_prediction(model: Predictor, neuron: Neuron, condition: Condition,
                                 rate)
         else:
             low = reimaged_trace(dataset, neuron, rec, condition)
-        result = _predict_one(model, low.trace, low.frame_rate, stride)
+        result = _predict_one(model, low.trace, low.frame_rate, stride, indicator)
         factor = rate / float(result.sampling_rate)
         if factor < 1 or not math.isclose(factor, round(factor)):
             raise InputError(f"{getattr(model, 'name', model)!r} predicts at {result.sampling_rate:g} Hz but the "
@@ -258,7 +263,7 @@ def _check_conditions(conditions: Sequence[Condition], datasets: Sequence[Datase
 
 def evaluate_conditions(model: Predictor, datasets: Sequence[Dataset],
                         conditions: str | Sequence[str | Condition] = PAPER_CONDITIONS, *, stride: int = 1,
-                        progress: ProgressArg = None) -> list[dict]:
+                        progress: ProgressArg = None, indicator: str | None = None) -> list[dict]:
     """Metrics of ``model`` on every neuron of ``datasets`` under every condition.
 
     Args:
@@ -267,6 +272,8 @@ def evaluate_conditions(model: Predictor, datasets: Sequence[Dataset],
         conditions: ``"native,30:2,..."`` or parsed :class:`Condition` objects.
         stride: window stride of a SpikeModel (1 = exact).
         progress: None, True for a tqdm bar, or a callable ``f(done, total, "dataset/neuron condition")``.
+        indicator: for a SpikeModel's count calibration: an indicator,
+            :data:`~ens2zoo.benchmark.evaluation.FROM_DATASET` (each dataset's own) or None (its default gain).
 
     Returns:
         One dict per (dataset, condition, neuron) with the keys :data:`CONDITION_COLUMNS`, by
@@ -284,7 +291,8 @@ def evaluate_conditions(model: Predictor, datasets: Sequence[Dataset],
             for cond in conds:
                 preds = []
                 for neuron in dataset.neurons:
-                    preds.append(condition_prediction(model, neuron, cond, stride=stride, dataset=dataset.name))
+                    preds.append(condition_prediction(model, neuron, cond, stride=stride, dataset=dataset.name,
+                                                      indicator=dataset_indicator(indicator, dataset)))
                     done += 1
                     if report is not None:
                         report(done, total, f"{dataset.name}/{neuron.name} {cond.label}")

@@ -109,8 +109,19 @@ def true_events(neuron: Neuron) -> np.ndarray:
     return np.concatenate([r.event_times - 1 / rate + start / rate for r, start in zip(neuron.recordings, starts)])
 
 
+#: ``indicator=`` value of the evaluations: each dataset's own indicator, as its folder names it
+FROM_DATASET = "dataset"
+
+
+def dataset_indicator(indicator: str | None, dataset: Dataset) -> str | None:
+    """The indicator a neuron of ``dataset`` is predicted with: ``indicator``, or with
+    :data:`FROM_DATASET` the dataset's own (``DS32-GCaMP8s-m-V1`` → ``"GCaMP8s"``)."""
+    return dataset.indicator if indicator == FROM_DATASET else indicator
+
+
 def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
-                      published_boundaries: bool = True, batch_size: int | None = None) -> NeuronPrediction:
+                      published_boundaries: bool = True, batch_size: int | None = None,
+                      indicator: str | None = None) -> NeuronPrediction:
     """Predicted and true rates and events of one neuron, concatenated over its recordings.
 
     Args:
@@ -121,6 +132,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
             to its neighbours, as the published benchmark does (see the module
             docstring); False keeps the recordings' rates separate.
         batch_size: windows per forward pass (default: the model's).
+        indicator: the recording's indicator, for the model's count calibration (as ``predict``).
 
     A family (``model.members`` non-empty) is routed by the neuron's ν at its
     **original** frame rate (:attr:`Neuron.noise_level`, what ``predict`` would measure
@@ -130,6 +142,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     """
     rate = float(neuron.sampling_rate)
     _check_rates(model, rate)
+    gain = model.count_gain(indicator)
     if not neuron.recordings:
         raise InputError(f"neuron {neuron.name} of {neuron.dataset} has no recording to evaluate")
     whole = model.readout == "whole-trace"
@@ -163,7 +176,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
                 summed[start + half - pad:start + half - pad + len(part)] += part
     finally:
         net.train(was_training)
-    pred = summed[half:half + total]
+    pred = summed[half:half + total] * gain
     sigma = model.preprocessing.smoothing_sigma_s
     counts = estimate_spikes(pred, rate, sigma)
     true_rate = np.concatenate([r.rate for r in neuron.recordings])
@@ -198,7 +211,8 @@ def score_predictions(dataset: str, neurons: Sequence[str], preds: Sequence[Neur
 
 
 def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: int = 1,
-                   progress: ProgressArg = None, published_boundaries: bool = True) -> list[dict]:
+                   progress: ProgressArg = None, published_boundaries: bool = True,
+                   indicator: str | None = None) -> list[dict]:
     """Benchmark metrics of ``model`` on every neuron of ``datasets``, as published.
 
     Args:
@@ -207,6 +221,8 @@ def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: in
         stride: window stride (1 = exact published read-out; larger is faster, approximate).
         progress: None, True for a tqdm bar, or a callable ``f(done, total, "dataset/neuron")``.
         published_boundaries: see :func:`neuron_prediction`.
+        indicator: for the model's count calibration: an indicator, :data:`FROM_DATASET` (each
+            dataset's own) or None (the model's default gain).
 
     Returns:
         One dict per neuron with the keys :data:`COLUMNS`: ``dataset`` (folder name),
@@ -222,7 +238,8 @@ def evaluate_model(model: SpikeModel, datasets: Sequence[Dataset], *, stride: in
             preds = []
             for neuron in dataset.neurons:
                 preds.append(neuron_prediction(model, neuron, stride=stride,
-                                               published_boundaries=published_boundaries))
+                                               published_boundaries=published_boundaries,
+                                               indicator=dataset_indicator(indicator, dataset)))
                 done += 1
                 if report is not None:
                     report(done, total, f"{dataset.name}/{neuron.name}")

@@ -25,7 +25,7 @@ __all__ = ["collect_mouse_folds", "gcamp8_lines", "median_iqr"]
 
 _FILE = re.compile(r"(.+)_(M\d+)_conditions\.csv")
 #: models in the order the tables show them (others follow, sorted)
-_ORDER = ("ens2-exc", "ens2-gcamp8", "cascade-published")
+_ORDER = ("ens2-exc", "ens2-gcamp8", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "cascade-published")
 
 Tables = dict[str, dict[str, list[dict]]]
 

@@ -99,7 +99,7 @@ def _prepare_options(args: argparse.Namespace) -> dict:
 def _predict_options(args: argparse.Namespace) -> dict:
     """The options of ``SpikeModel.predict`` (``cluster.PREDICT_OPTIONS``) the command line sets."""
     return {"stride": args.stride, "batch_size": args.batch_size, "nan": args.nan, "noise_level": args.noise_level,
-            "compile": args.compile}
+            "compile": args.compile, "indicator": args.indicator}
 
 
 def _model_spec(args: argparse.Namespace):
@@ -293,6 +293,10 @@ def add_inference_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--noise-level", type=float, metavar="NU",
                    help="route every neuron as if its noise level were NU %%·Hz^-1/2 (families only; "
                         "default: each neuron's measured ν)")
+    p.add_argument("--indicator", metavar="NAME",
+                   help="the recording's calcium indicator (e.g. gcamp8f, gcamp8m, gcamp8s for ens2-gcamp8): "
+                        "scales the rate by the model's spike-count calibration for it (default: the model's "
+                        "pooled gain)")
     p.add_argument("--plot", help="also write a PNG overview here (one input only)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
     add_model_args(p)

@@ -130,10 +130,11 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
               flush=True)
         start = time.perf_counter()
         if conditions is None and isinstance(model, SpikeModel):
-            rows = evaluate_model(model, datasets, stride=args.stride, progress=args.progress)
+            rows = evaluate_model(model, datasets, stride=args.stride, progress=args.progress,
+                                  indicator=args.indicator)
         else:
             rows = evaluate_conditions(model, datasets, conditions or "native", stride=args.stride,
-                                       progress=args.progress)
+                                       progress=args.progress, indicator=args.indicator)
     if conditions is None:
         write_csv(out, rows)
         shown = rows
@@ -205,6 +206,9 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--threads", type=int, help="torch CPU threads")
     e.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
     e.add_argument("--conditions", metavar="native,30:2,...", help=CONDITIONS_HELP)
+    e.add_argument("--indicator", metavar="NAME",
+                   help="predict with the model's spike-count calibration for this indicator, or 'dataset' "
+                        "for each dataset's own (DS32-GCaMP8s-... → gcamp8s); default: the model's pooled gain")
     add_model_args(e)
     e.set_defaults(func=_cmd_evaluate)
 

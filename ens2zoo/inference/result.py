@@ -31,6 +31,8 @@ class SpikeResult:
         noise_level: (n_neurons,) CASCADE's ν of each input trace at ``frame_rate``, %·Hz^-1/2.
         member: (n_neurons,) name of the network that served each neuron (a family's member,
             else the model's name).
+        indicator: the indicator given to ``predict`` ("" = none).
+        count_gain: gain applied to the rate by the model's count calibration (1 = none).
         start_time: seconds of the input's first frame (0 unless the input has its own clock,
             e.g. an NWB series' ``starting_time``); see :meth:`with_start_time`.
     """
@@ -47,6 +49,8 @@ class SpikeResult:
     nan_filled: int = 0
     noise_level: np.ndarray | None = None
     member: np.ndarray | None = None
+    indicator: str = ""
+    count_gain: float = 1.0
     start_time: float = 0.0
     times: np.ndarray = field(init=False)
 

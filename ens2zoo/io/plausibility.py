@@ -22,7 +22,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ens2zoo.data.dataset import parse_dataset_name
+from ens2zoo.errors import InputError
+from ens2zoo.inference import kinetics
 from ens2zoo.inference.noise import noise_level
+from ens2zoo.zoo.entries import indicator_key
 
 if TYPE_CHECKING:
     from ens2zoo.model import SpikeModel
@@ -86,6 +90,56 @@ def _outside_noise(nus: np.ndarray, nu_range: tuple[float, float], name: str, ro
             "use a model trained at that noise (ens2zoo.data.reimage), or check the ΔF/F scale")
 
 
+#: the zoo model to try for neurons of each indicator family (:mod:`ens2zoo.inference.kinetics`)
+ADVISED_MODEL = {kinetics.GCAMP8: "ens2-gcamp8", kinetics.CLASSIC: "ens2-exc"}
+_FAMILY_LABEL = {kinetics.GCAMP8: "jGCaMP8",
+                 kinetics.CLASSIC: "the classic indicators (OGB-1, GCaMP5/6, R-CaMP, jGECO)"}
+
+
+def model_indicators(model: SpikeModel | None) -> list[str]:
+    """The indicators of the model's training data: its record's, else read off its training datasets' names."""
+    entry = getattr(model, "entry", None)
+    if entry is None:
+        return []
+    if entry.indicators:
+        return list(entry.indicators)
+    found = set()
+    for name in entry.training_data:
+        try:
+            found.add(indicator_key(parse_dataset_name(name).indicator))
+        except InputError:
+            continue
+    return sorted(found)
+
+
+def _indicator_advice(data: np.ndarray, frame_rate: float, model: SpikeModel | None, roi_index: Any) -> str | None:
+    """The advice when most neurons' transients look like the other indicator family than the model's."""
+    indicators = model_indicators(model)
+    if not indicators:
+        return None
+    mine = kinetics.GCAMP8 if all(i.startswith("gcamp8") for i in indicators) else kinetics.CLASSIC
+    measured = kinetics.transient_kinetics(data, frame_rate)
+    if measured is None:
+        return None
+    calls = kinetics.indicator_family(measured)
+    n_measured = int(np.sum(calls != ""))
+    other = np.flatnonzero((calls != "") & (calls != mine))
+    if not n_measured or 2 * other.size < n_measured:
+        return None
+    theirs = kinetics.GCAMP8 if mine == kinetics.CLASSIC else kinetics.CLASSIC
+    labels = (np.asarray(roi_index).ravel()[other] if roi_index is not None else other).tolist()
+    what = "ROIs" if roi_index is not None else "rows"
+    listed = ", ".join(str(label) for label in labels[:SHOWN_ROIS])
+    more = f" and {other.size - SHOWN_ROIS} more" if other.size > SHOWN_ROIS else ""
+    seen = {k: float(np.median(getattr(measured, k)[other])) for k in ("rise_ratio", "decay_ratio", "peak_dff")}
+    trained = kinetics.FAMILY_RANGES[mine]
+    described = "; ".join(f"{kinetics.FEATURE_TEXT[k]} {v:.2f} (its training data {trained[k][0]:g}–{trained[k][1]:g})"
+                          for k, v in seen.items())
+    return (f"{other.size} of {n_measured} neurons with clear transients look like {_FAMILY_LABEL[theirs]}, not like "
+            f"the {', '.join(indicators)} that {getattr(model, 'name', 'the model')} was trained on: {described}. "
+            f"Try {ADVISED_MODEL[theirs]}: {what} {listed}{more}")
+
+
 def input_warnings(traces: Any, frame_rate: float, model: SpikeModel | None = None, *,
                    nus: np.ndarray | None = None, warn: bool = True, roi_index: Any = None) -> list[str]:
     """Check ΔF/F ``traces`` (neurons × frames) for signs of wrong input; warn about each and return the messages.
@@ -129,6 +183,10 @@ def input_warnings(traces: Any, frame_rate: float, model: SpikeModel | None = No
                         "at this rate (ens2zoo.data.reimage)")
     if nu_range is not None and not scale_problem and nus.size:
         message = _outside_noise(nus, nu_range, name, roi_index)
+        if message:
+            messages.append(message)
+    if not scale_problem and np.isfinite(data).all():
+        message = _indicator_advice(data, frame_rate, model, roi_index)
         if message:
             messages.append(message)
     if warn:

@@ -63,6 +63,8 @@ _LODO = TrainingConfig(max_iter=1500, loss_window=100)
 _ZOO = TrainingConfig(max_iter=3000, loss_window=100)
 #: the noise-matched training data: the recordings plus 3 re-imaged copies (7.5/15/30 Hz, ν 1–9)
 _NOISE_MATCHED = ReimageSpec(frame_rates=(7.5, 15.0, 30.0), noise_levels=(1.0, 9.0), copies=3)
+#: noisy ROIs straight from suite2p: 3 copies at 7.5/15/30 Hz and ν 6–20 (overlapping ens2-nm's top)
+_HIGH_NOISE = ReimageSpec(frame_rates=(7.5, 15.0, 30.0), noise_levels=(6.0, 20.0), copies=3)
 #: the CASCADE peer: its optimiser and batch on the noise-matched data
 #: GCaMP8 members: the recordings (~122 Hz) plus copies re-imaged at the frame rates labs use
 _GCAMP8_RATES = (7.5, 15.0, 30.0, 60.0)
@@ -84,6 +86,9 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("ens2-nm", "unet", config=_ZOO.replace(reimage=_NOISE_MATCHED),
            description="noise- and frame-rate-matched U-Net: the data plus 3 re-imaged copies "
                        "(7.5/15/30 Hz, ν 1–9), 3000 iterations, 100-iteration loss mean"),
+    Recipe("ens2-hn", "unet", config=_LODO.replace(reimage=_HIGH_NOISE),
+           description="high-noise U-Net: the data plus 3 copies re-imaged at 7.5/15/30 Hz and ν 6–20, "
+                       "1500 iterations, 100-iteration loss mean"),
     Recipe("cascade", "cascade", config=_CASCADE,
            description="peer: CASCADE's network, loss (MSE), optimiser (Adagrad, Keras defaults) and batch "
                        "(8192) on the noise-matched data of ens2-nm; one model across ν 1–9 (CASCADE trains "
@@ -141,21 +146,31 @@ class FamilyRecipe:
 #: ν at which the families hand neurons from the member for the recordings as they are to the
 #: noise-matched one (chosen for ens2-exc on DS01, never used for training; carried over)
 ROUTING_THRESHOLD = 1.5
+#: ν from which ens2-exc and ens2-inh hand neurons to their high-noise member (the top of
+#: ens2-nm's trained range)
+HIGH_NOISE_THRESHOLD = 9.0
 
 
-def _two_members(name: str, low: str, high: str, datasets: str, description: str) -> FamilyRecipe:
-    return FamilyRecipe(name, (MemberRecipe(f"{name}-v1", low, (None, ROUTING_THRESHOLD)),
-                               MemberRecipe(f"{name}-nm", high, (ROUTING_THRESHOLD, None))), datasets, description)
+def _members(name: str, *recipes: str, thresholds: tuple[float, ...]) -> tuple[MemberRecipe, ...]:
+    """Members ``<name>-<suffix>`` (the recipe's name after ``ens2-``/``ens2-gcamp8-``) serving
+    consecutive ν ranges split at ``thresholds``."""
+    bounds = (None, *thresholds, None)
+    return tuple(MemberRecipe(f"{name}-{recipe.rsplit('-', 1)[1]}", recipe, (bounds[i], bounds[i + 1]))
+                 for i, recipe in enumerate(recipes))
 
+
+_CLASSIC_MEMBERS = ("ens2-v1", "ens2-nm", "ens2-hn")
+_CLASSIC_THRESHOLDS = (ROUTING_THRESHOLD, HIGH_NOISE_THRESHOLD)
 
 FAMILY_RECIPES: dict[str, FamilyRecipe] = {f.name: f for f in (
-    _two_members("ens2-exc", "ens2-v1", "ens2-nm", "excitatory",
+    FamilyRecipe("ens2-exc", _members("ens2-exc", *_CLASSIC_MEMBERS, thresholds=_CLASSIC_THRESHOLDS), "excitatory",
                  "ENS² U-Net family, excitatory neurons (DS02–DS21), routed by each neuron's noise level ν: "
-                 "ν < 1.5 → ens2-exc-v1 (recordings as they are), ν ≥ 1.5 → ens2-exc-nm (also trained on copies "
-                 "re-imaged at 7.5–30 Hz, ν 1–9)"),
-    _two_members("ens2-inh", "ens2-v1", "ens2-nm", "inhibitory",
+                 "ν < 1.5 → ens2-exc-v1 (recordings as they are), 1.5 ≤ ν < 9 → ens2-exc-nm (also trained on "
+                 "copies re-imaged at 7.5–30 Hz, ν 1–9), ν ≥ 9 → ens2-exc-hn (copies at 7.5–30 Hz, ν 6–20)"),
+    FamilyRecipe("ens2-inh", _members("ens2-inh", *_CLASSIC_MEMBERS, thresholds=_CLASSIC_THRESHOLDS), "inhibitory",
                  "ENS² U-Net family, inhibitory neurons (DS22–DS27), routed like ens2-exc"),
-    _two_members("ens2-gcamp8", "ens2-gcamp8-v1", "ens2-gcamp8-nm", "gcamp8",
+    FamilyRecipe("ens2-gcamp8", _members("ens2-gcamp8", "ens2-gcamp8-v1", "ens2-gcamp8-nm",
+                                         thresholds=(ROUTING_THRESHOLD,)), "gcamp8",
                  "ENS² U-Net family for jGCaMP8f/m/s (DS30–DS32), routed by ν: ν < 1.5 → ens2-gcamp8-v1 "
                  "(the recordings and copies at 7.5–60 Hz at their own noise), ν ≥ 1.5 → ens2-gcamp8-nm "
                  "(copies at 7.5–60 Hz and ν 1–20)"),

@@ -21,7 +21,8 @@ from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.recipes import FamilyRecipe, Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
 from ens2zoo.workflows.runner import train_and_save
-from ens2zoo.zoo.manifest import write_family
+from ens2zoo.zoo.entries import indicator_key
+from ens2zoo.zoo.manifest import read_records, write_family
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,15 @@ def trained_ranges(datasets: Sequence[Dataset], reimage: ReimageSpec | None
     nus = [n.noise_level for n in neurons]
     highest_nu = max(max(nus), reimage.noise_levels[1] if reimage else 0.0)
     return (round(min(rates), 1), round(max(rates), 1)), (round(min(nus), 2), round(highest_nu, 2))
+
+
+def _trained_with(weights: Path, recipe: Recipe, vouched: str | None) -> bool:
+    """Whether ``weights`` were trained with ``recipe``: as their header records it, or — for weights
+    written before headers recorded recipes — as the folder's family manifest names it."""
+    recorded = safetensors_metadata(weights).get("recipe")
+    if recorded is None:
+        return vouched == recipe.name
+    return same_recipe(recorded, recipe)
 
 
 def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str | os.PathLike, *,
@@ -63,11 +73,13 @@ def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str 
         raise InputError(f"-o {folder}: a family recipe writes a folder (its members and manifest.json); "
                          "give a folder name without a suffix")
     folder.mkdir(parents=True, exist_ok=True)
+    vouched = {m.get("name"): m.get("recipe") for r in read_records(folder) if r.get("name") == family.name
+               for m in r.get("members", [])}
     members = []
     for member, recipe in zip(family.members, family.member_recipes()):
         recipe: Recipe = recipe.override(**(overrides or {}))
         weights = folder / f"{member.name}.safetensors"
-        if weights.is_file() and same_recipe(safetensors_metadata(weights).get("recipe"), recipe):
+        if weights.is_file() and _trained_with(weights, recipe, vouched.get(member.name)):
             log.info("%s: kept %s (trained with recipe %s)", family.name, weights, recipe.name)
         else:
             if weights.is_file():
@@ -78,9 +90,12 @@ def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str 
                            progress=progress, selection=selection)
         rates, nus = trained_ranges(datasets, recipe.config.reimage)
         members.append({"name": member.name, "weights": weights, "noise_range": list(member.noise_range),
+                        "recipe": recipe.name,
                         "trained_frame_rates": list(rates), "trained_noise_levels": list(nus)})
     where = f"; trained on {selection}" if selection else ""
     capped = {k: v for k, v in (overrides or {}).items() if k not in TrainingConfig.SPEED_KEYS}
+    indicators = tuple(sorted({indicator_key(d.indicator) for d in datasets}))
     return write_family(folder, family.name, members, description=family.description + where,
                        provenance={"family_recipe": family.to_dict(),
-                                   **({"overrides": capped} if capped else {})})
+                                   **({"overrides": capped} if capped else {})},
+                       indicators=indicators)

@@ -7,6 +7,7 @@ These are plain frozen records; :mod:`ens2zoo.zoo.registry` keeps them by name a
 from __future__ import annotations
 
 import inspect
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,6 +47,16 @@ def zoo_dir() -> Path:
     package = Path(__file__).resolve().parents[1]
     installed = package / "zoo_weights"
     return installed if installed.is_dir() else package.parent / "zoo_weights"
+
+
+#: key of :attr:`ModelEntry.count_calibration` used when ``predict`` is given no indicator
+DEFAULT_GAIN = "default"
+
+
+def indicator_key(name: str) -> str:
+    """An indicator's key for calibrations and manifests: ``"jGCaMP8f"``, ``"GCaMP8f"`` → ``"gcamp8f"``."""
+    key = str(name).strip().lower().replace("_", "").replace(" ", "")
+    return key[1:] if key.startswith("j") and key[1:].startswith(("gcamp", "rcamp", "rgeco")) else key
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,10 @@ class ModelEntry:
         members: for a family, its :class:`FamilyMember` networks.
         trained_frame_rates: (lowest, highest) frame rate of the training data, Hz.
         trained_noise_levels: (lowest, highest) ν of the training data, %·Hz^-1/2.
+        indicators: the calcium indicators of its training data (keys of :func:`indicator_key`).
+        count_calibration: gain applied to the predicted rate, per indicator key, so that Σ rate
+            matches the true spike count (``"default"``: when no indicator is given; missing = 1);
+            fitted on held-out predictions of a selection fold, see its ``provenance``.
         source: where the entry was registered (``"ens2zoo"`` or a plugin).
     """
 
@@ -168,10 +183,17 @@ class ModelEntry:
     members: tuple[FamilyMember, ...] = ()
     trained_frame_rates: tuple[float, float] | None = None
     trained_noise_levels: tuple[float, float] | None = None
+    indicators: tuple[str, ...] = ()
+    count_calibration: Mapping[str, float] = field(default_factory=dict)
     source: str = "ens2zoo"
     base_dir: str | None = None
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "indicators", tuple(self.indicators))
+        gains = {indicator_key(k) if k != DEFAULT_GAIN else k: float(v) for k, v in self.count_calibration.items()}
+        if not all(math.isfinite(v) and v > 0 for v in gains.values()):
+            raise RegistryError(f"model {self.name!r}: count_calibration gains must be positive numbers ({gains})")
+        object.__setattr__(self, "count_calibration", MappingProxyType(gains))
         object.__setattr__(self, "hparams", MappingProxyType(dict(self.hparams)))
         object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
         object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))

@@ -142,7 +142,8 @@ def refuse_overrides(record: Mapping[str, Any], folder: Path) -> None:
 
 def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, Any]], *,
                  description: str = "", metrics: Mapping[str, Any] | None = None,
-                 flat_guard: bool = True, provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                 flat_guard: bool = True, provenance: Mapping[str, Any] | None = None,
+                 indicators: tuple[str, ...] = ()) -> dict[str, Any]:
     """Write a model family into ``folder``: the members' weights copied in, its record added to the manifest.
 
     Args:
@@ -155,6 +156,10 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
             the architecture, hyper-parameters and preprocessing.
         flat_guard: silence flat input stretches (see ``ens2zoo.inference.silence``); on for the zoo.
         provenance: more provenance for the family record (e.g. its family recipe).
+        indicators: the indicators of the training data (:func:`~ens2zoo.zoo.entries.indicator_key`).
+
+    A count calibration already recorded for the same members (same names and sha256) is kept:
+    it belongs to those weights (:func:`set_count_calibration`).
 
     Returns:
         The record written.
@@ -195,7 +200,35 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
                     for m, rec in described],
         "provenance": {"members": {m["name"]: rec["provenance"] for m, rec in described}, **(provenance or {})},
         "metrics": dict(metrics or {}),
+        **({"indicators": list(indicators)} if indicators else {}),
     }
-    others = [r for r in read_records(folder) if r.get("name") != name]
-    write_records([*others, record], folder)
+    records = read_records(folder)
+    old = next((r for r in records if r.get("name") == name), {})
+    if old.get("count_calibration") and _member_hashes(old) == _member_hashes(record):
+        record["count_calibration"] = old["count_calibration"]
+        record["provenance"]["count_calibration"] = old.get("provenance", {}).get("count_calibration")
+    write_records([*(r for r in records if r.get("name") != name), record], folder)
+    return record
+
+
+def _member_hashes(record: Mapping[str, Any]) -> list[tuple[str, str]]:
+    return [(m.get("name"), m.get("sha256")) for m in record.get("members", [])]
+
+
+def set_count_calibration(folder: str | os.PathLike, name: str, gains: Mapping[str, float], note: str) -> dict:
+    """Record model ``name``'s count calibration in ``folder``'s manifest (atomically).
+
+    Args:
+        gains: gain on the rate per indicator key, ``"default"`` for none given
+            (:attr:`~ens2zoo.zoo.entries.ModelEntry.count_calibration`).
+        note: how they were fitted (which held-out rows), kept under ``provenance.count_calibration``.
+    """
+    folder = Path(folder)
+    records = read_records(folder)
+    record = next((r for r in records if r.get("name") == name), None)
+    if record is None:
+        raise RegistryError(f"{folder / MANIFEST_NAME} has no model {name!r} to calibrate")
+    record["count_calibration"] = dict(gains)
+    record.setdefault("provenance", {})["count_calibration"] = note
+    write_records(records, folder)
     return record
