@@ -544,7 +544,7 @@ def fold_task(fold: Mapping[str, Any]) -> list[dict]:
     from ens2zoo.benchmark.lodo import run_fold
 
     logging.getLogger("ens2zoo").setLevel(fold.get("_log_level", logging.INFO))
-    use_worker_threads(fold["recipe"].config.threads)
+    use_worker_threads(fold["recipe"].threads)
     return run_fold(**{k: v for k, v in fold.items() if k != "_log_level"})
 
 
@@ -567,7 +567,8 @@ def run_folds(client: Client, folds: Sequence[Mapping[str, Any]], *, progress: b
     sent = []
     for fold in folds:
         fold = dict(fold, out=Path(fold["out"]).resolve(), folder=Path(fold["folder"]).resolve(),
-                    training=[Path(t).resolve() for t in fold["training"]], _log_level=level)
+                    training=[Path(t).resolve() for t in fold["training"]], _log_level=level,
+                    **({"weights": Path(fold["weights"]).resolve()} if fold.get("weights") else {}))
         sent.append(fold)
     futures = [client.submit(fold_task, fold, key=f"ens2zoo-fold-{run}-{fold['recipe'].name}-{fold['prefix']}",
                              pure=False) for fold in sent]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from fnmatch import fnmatchcase as fm
 from pathlib import Path
@@ -166,3 +167,31 @@ def test_family_recipe_refuses_a_file_output_and_zoo_name(gcamp8_root, tmp_path,
     assert main(["train", "--recipe", "ens2-gcamp8", "--data", str(gcamp8_root), "-o", str(tmp_path / "f"),
                  "--zoo-name", "x"]) == 2
     assert "--zoo-name" in capsys.readouterr().err
+
+
+def test_benchmark_trains_and_scores_a_family_per_fold(gcamp8_root, tmp_path, capsys):
+    out = tmp_path / "lodo"
+    args = ["benchmark", "--recipe", "ens2-gcamp8", "--max-iter", "2", "--threads", "1", "--lodo", "DS31",
+            "--data", str(gcamp8_root), "--training-datasets", "DS3*", "--stride", "8", "-o", str(out)]
+    assert main(args) == 0
+    assert "ens2-gcamp8" in capsys.readouterr().out
+    folder = out / "weights" / "ens2-gcamp8_lodo_DS31"
+    record = json.loads((folder / "manifest.json").read_text())["models"][0]
+    assert [m["name"] for m in record["members"]] == ["ens2-gcamp8-v1", "ens2-gcamp8-nm"]
+    assert record["provenance"]["overrides"] == {"max_iter": 2}
+    assert record["training_data"] == ["DS30-GCaMP8f-m-V1"]  # the held-out dataset never trains
+    rows = list(csv.DictReader(open(out / "ens2-gcamp8_lodo_DS31.csv")))
+    assert [r["dataset"] for r in rows] == ["DS31-GCaMP8m-m-V1"]
+    summary = list(csv.DictReader(open(out / "summary.csv")))
+    assert [(r["recipe"], r["dataset"]) for r in summary] == [("ens2-gcamp8", "DS31")]
+    # a member equals the same recipe trained alone on the fold's data
+    single = tmp_path / "v1.safetensors"
+    assert main(["train", "--recipe", "ens2-gcamp8-v1", "--max-iter", "2", "--threads", "1", "--data",
+                 str(gcamp8_root), "--datasets", "DS3*", "--exclude", "DS31*", "-o", str(single),
+                 "--log-every", "0"]) == 0
+    a, b = _tensors(single), _tensors(folder / "ens2-gcamp8-v1.safetensors")
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    # a rerun reuses every member and table
+    shas = [m["sha256"] for m in record["members"]]
+    assert main(args) == 0
+    assert [m["sha256"] for m in json.loads((folder / "manifest.json").read_text())["models"][0]["members"]] == shas

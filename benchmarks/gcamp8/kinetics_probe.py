@@ -15,6 +15,9 @@ features) is then
   whether they match) and each family's feature ranges (10th–90th percentile) for the manifest.
 
 Writes ``benchmarks/gcamp8/results/kinetics.json`` (per-neuron features and held-out calls).
+``--record`` then stores each family's feature ranges in the zoo manifest
+(``metrics.transient_kinetics`` of ``ens2-exc`` and ``ens2-gcamp8``: what their training data's
+transients look like at 30 Hz).
 """
 
 from __future__ import annotations
@@ -78,10 +81,28 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return mean, scale, b[:-1], float(b[-1])
 
 
+#: zoo family → the feature ranges of its training data's indicator family
+RECORDED = {"ens2-exc": K.CLASSIC, "ens2-gcamp8": K.GCAMP8}
+
+
+def record(path: Path = OUT) -> None:
+    from ens2zoo.zoo.manifest import upsert_record
+
+    ranges = json.loads(path.read_text())["ranges"]
+    for name, family in RECORDED.items():
+        upsert_record(name, metrics={"transient_kinetics": {
+            **ranges[family], "condition": "30:0", "percentiles": [10, 90],
+            "source": "benchmarks/gcamp8/kinetics_probe.py (ens2zoo.inference.kinetics)"}})
+        print(f"{name}: metrics['transient_kinetics'] = {ranges[family]}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--data", default="../shared/ground_truth")
+    p.add_argument("--record", action="store_true", help="store the ranges of results/kinetics.json in the zoo")
     args = p.parse_args()
+    if args.record:
+        return record()
     neurons = [n for n in measure(args.data) if np.isfinite(n["rise_ratio"])]
     x = features(neurons)
     y = np.array([n["family"] == K.GCAMP8 for n in neurons], dtype=np.float64)

@@ -43,10 +43,12 @@ from ens2zoo.benchmark.published import (
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.data.groups import GROUPS, lodo_name
 from ens2zoo.errors import InputError
-from ens2zoo.training.recipes import Recipe, same_recipe
+from ens2zoo.training.recipes import FamilyRecipe, Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
-from ens2zoo.workflows.factory import create
+from ens2zoo.workflows.factory import create, load_folder
+from ens2zoo.workflows.family import train_family
 from ens2zoo.workflows.runner import torch_threads, train_and_save
+from ens2zoo.zoo.manifest import MANIFEST_NAME
 
 log = logging.getLogger(__name__)
 
@@ -95,57 +97,86 @@ def _condition_rows(path: Path, weights: Path, wanted: Sequence[Condition]) -> l
     return [r for r in rows if row_condition(r) in set(wanted)]
 
 
-def _fold_conditions(out: Path, recipe: Recipe, prefix: str, folder: Path, weights: Path,
-                     conditions: Sequence[Condition], *, stride: int, device: str) -> list[dict]:
-    """Condition rows of one fold, from ``<recipe>_lodo_<prefix>_conditions.csv`` when up to date."""
-    table = out / f"{lodo_name(recipe.name, prefix)}_conditions.csv"
-    rows = _condition_rows(table, weights, conditions)
+def _fold_conditions(out: Path, name: str, prefix: str, folder: Path, stamp: Path, model: Callable[[], Any],
+                     conditions: Sequence[Condition], *, stride: int) -> list[dict]:
+    """Condition rows of one fold, from ``<name>_lodo_<prefix>_conditions.csv`` when newer than ``stamp``."""
+    table = out / f"{lodo_name(name, prefix)}_conditions.csv"
+    rows = _condition_rows(table, stamp, conditions)
     if rows is not None:
         log.info("%s is up to date: not re-evaluating the conditions", table)
         return rows
-    model = create(recipe.architecture, weights=weights, device=device, **recipe.hparams)
     dataset = load_dataset(folder, progress=None)
     start = time.perf_counter()
-    rows = evaluate_conditions(model, [dataset], conditions, stride=stride)
+    rows = evaluate_conditions(model(), [dataset], conditions, stride=stride)
     write_condition_csv(table, rows)
     log.info("evaluated %d neurons of %s under %d conditions in %.0f s; wrote %s", len(dataset.neurons),
              folder.name, len(conditions), time.perf_counter() - start, table)
     return rows
 
 
-def run_fold(out: Path, recipe: Recipe, prefix: str, folder: Path, training: Sequence[Path], *, stride: int,
-             device: str, log_interval: int, conditions: Sequence[Condition] = (),
-             conditions_stride: int | None = None) -> list[dict]:
-    """Train (or reuse) and evaluate one fold; returns its native per-neuron rows (at ``stride``).
-
-    Non-native ``conditions`` are scored too (at ``conditions_stride``, default ``stride``), into
-    ``<recipe>_lodo_<prefix>_conditions.csv``.
-    Runs with torch's current thread count unless ``recipe.config.threads`` sets one for the
-    training; :func:`run_benchmark` calls it once per held-out dataset (through ``fold_map``).
-    """
-    weights = out / f"{lodo_name(recipe.name, prefix)}.safetensors"
-    table = out / f"{lodo_name(recipe.name, prefix)}.csv"
-    log.info("== %s: held out %s; training on %d datasets", prefix, folder.name, len(training))
-    if weights.is_file():
-        check_recipe(weights, recipe)
-        log.info("%s exists (recipe %s): not retraining", weights, recipe.name)
-    else:
-        train_and_save(training, weights, recipe, device=device, resume=True, log_interval=log_interval)
+def _score_fold(out: Path, name: str, prefix: str, folder: Path, stamp: Path, model: Callable[[], Any], *,
+                stride: int, conditions: Sequence[Condition], conditions_stride: int | None) -> list[dict]:
+    """Score a fold's model (built by ``model()``) on its held-out dataset: the native rows into
+    ``<name>_lodo_<prefix>.csv``, non-native ``conditions`` into ``..._conditions.csv``; tables newer
+    than ``stamp`` (the weights, or a family's manifest) are kept."""
     others = [c for c in conditions if not c.is_native]
     if others:
-        _fold_conditions(out, recipe, prefix, folder, weights, others,
-                         stride=stride if conditions_stride is None else conditions_stride, device=device)
-    if table.is_file() and table.stat().st_mtime >= weights.stat().st_mtime:
+        _fold_conditions(out, name, prefix, folder, stamp, model, others,
+                         stride=stride if conditions_stride is None else conditions_stride)
+    table = out / f"{lodo_name(name, prefix)}.csv"
+    if table.is_file() and table.stat().st_mtime >= stamp.stat().st_mtime:
         log.info("%s is up to date: not re-evaluating", table)
         return read_csv(table)
-    model = create(recipe.architecture, weights=weights, device=device, **recipe.hparams)
     dataset = load_dataset(folder, progress=None)
     start = time.perf_counter()
-    rows = evaluate_model(model, [dataset], stride=stride)
+    rows = evaluate_model(model(), [dataset], stride=stride)
     write_csv(table, rows)
     log.info("evaluated %d neurons of %s in %.0f s; wrote %s", len(rows), folder.name,
              time.perf_counter() - start, table)
     return rows
+
+
+def family_folder(out: Path, family: FamilyRecipe, prefix: str) -> Path:
+    """Where a fold's family is written: ``<out>/weights/<family>_lodo_<prefix>/``."""
+    return Path(out) / "weights" / lodo_name(family.name, prefix)
+
+
+def run_fold(out: Path, recipe: Recipe | FamilyRecipe, prefix: str, folder: Path, training: Sequence[Path], *,
+             stride: int, device: str, log_interval: int, conditions: Sequence[Condition] = (),
+             conditions_stride: int | None = None, weights: Path | None = None,
+             evaluate: bool = True, selection: str = "") -> list[dict]:
+    """Train (or reuse) and evaluate one fold; returns its native per-neuron rows (at ``stride``).
+
+    A :class:`Recipe` trains into ``weights`` (default ``<out>/<recipe>_lodo_<prefix>.safetensors``);
+    ``evaluate=False`` stops there (a family's member).  A :class:`FamilyRecipe` writes the fold's
+    family folder (:func:`family_folder`) from members trained there before (any missing member
+    trains now) and scores the family.  Non-native ``conditions`` are scored too (at
+    ``conditions_stride``, default ``stride``), into ``<name>_lodo_<prefix>_conditions.csv``.
+    Runs with torch's current thread count unless the recipe sets one for the training;
+    :func:`run_benchmark` calls it once per held-out dataset (through ``fold_map``).
+    """
+    log.info("== %s: held out %s; %s on %d datasets", prefix, folder.name, recipe.name, len(training))
+    if isinstance(recipe, FamilyRecipe):
+        target = family_folder(out, recipe, prefix)
+        datasets = [load_dataset(f, progress=None) for f in training]
+        train_family(recipe, datasets, target, selection=selection, device=device, resume=True,
+                     log_interval=log_interval)
+        stamp = target / MANIFEST_NAME
+        return _score_fold(out, recipe.name, prefix, folder, stamp, lambda: load_folder(target, device=device),
+                           stride=stride, conditions=conditions, conditions_stride=conditions_stride)
+    weights = Path(weights) if weights is not None else out / f"{lodo_name(recipe.name, prefix)}.safetensors"
+    if weights.is_file():
+        check_recipe(weights, recipe)
+        log.info("%s exists (recipe %s): not retraining", weights, recipe.name)
+    else:
+        weights.parent.mkdir(parents=True, exist_ok=True)
+        train_and_save(training, weights, recipe, device=device, resume=True, log_interval=log_interval,
+                       selection=selection or None)
+    if not evaluate:
+        return []
+    return _score_fold(out, recipe.name, prefix, folder, weights,
+                       lambda: create(recipe.architecture, weights=weights, device=device, **recipe.hparams),
+                       stride=stride, conditions=conditions, conditions_stride=conditions_stride)
 
 
 def _summary(recipe: str, plan: Sequence[tuple], results: Sequence[list[dict]], pub_rows: list[dict]) -> list[dict]:
@@ -168,7 +199,8 @@ def _summary(recipe: str, plan: Sequence[tuple], results: Sequence[list[dict]], 
 
 
 def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str | os.PathLike,
-                  recipe: Recipe | Sequence[Recipe], *, training_datasets: str = EXCITATORY_TRAINING,
+                  recipe: Recipe | FamilyRecipe | Sequence[Recipe | FamilyRecipe], *,
+                  training_datasets: str = EXCITATORY_TRAINING,
                   stride: int = 1, published: str | os.PathLike | None = None, device: str = "cpu",
                   log_interval: int = 100, conditions: str | Sequence[str | Condition] | None = None,
                   conditions_stride: int | None = None,
@@ -180,8 +212,10 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
         held_out: dataset prefixes (``"DS09"``); each is held out in turn.
         output: results folder.
         recipe: what to train (architecture, hyper-parameters, training settings); names the files.
-            Several recipes (e.g. a family's members): every fold of each, all through ``fold_map``
-            at once (on a cluster, in parallel); the summary has one block per recipe.
+            Several recipes: every fold of each, all through ``fold_map`` at once (on a cluster, in
+            parallel); the summary has one block per recipe.  A family recipe (``ens2-exc``) trains
+            its members of every fold first (one ``fold_map`` wave, into the folds' family folders
+            ``<output>/weights/<family>_lodo_DSxx/``), then writes and scores each fold's family.
         training_datasets: comma-separated globs of the training pool; the held-out
             dataset is removed from it.
         stride: inference stride for the evaluation of the native rows (1 = exact, the paper's table).
@@ -194,7 +228,7 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
         fold_map: runs the folds: given one keyword dict of :func:`run_fold` per held-out dataset,
             returns each fold's rows in the same order (e.g. ``ens2zoo.cluster.run_folds`` on a
             Dask cluster, one fold per worker).  Default: one after another in this process,
-            with ``recipe.config.threads`` torch threads.
+            with the recipe's torch threads.
     """
     conds = parse_conditions(conditions) if conditions else []
     if not held_out:
@@ -223,20 +257,29 @@ def run_benchmark(data: str | os.PathLike, held_out: Sequence[str], output: str 
                              f"{training_datasets!r}")
         plan.append((prefix, number, matches[0], training))
 
-    recipes = [recipe] if isinstance(recipe, Recipe) else list(recipe)
-    folds = [{"out": out, "recipe": r, "prefix": prefix, "folder": folder, "training": training,
-              "stride": stride, "device": device, "log_interval": log_interval, "conditions": conds,
+    units = [recipe] if isinstance(recipe, (Recipe, FamilyRecipe)) else list(recipe)
+    common = {"out": out, "stride": stride, "device": device, "log_interval": log_interval, "conditions": conds,
               "conditions_stride": conditions_stride}
-             for r in recipes for prefix, _, folder, training in plan]
-    if fold_map is None:
-        results = []
-        for fold in folds:
-            with torch_threads(fold["recipe"].config.threads):
-                results.append(run_fold(**fold))
-    else:
-        results = fold_map(folds)
+    members, scored = [], []
+    for unit in units:
+        for prefix, _, folder, training in plan:
+            fold = {**common, "recipe": unit, "prefix": prefix, "folder": folder, "training": training}
+            if isinstance(unit, FamilyRecipe):  # its members train first, every fold's at once
+                target, fold["selection"] = family_folder(out, unit, prefix), f"{training_datasets},!{prefix}*"
+                members += [{**fold, "recipe": r, "weights": target / f"{m.name}.safetensors", "evaluate": False}
+                            for m, r in zip(unit.members, unit.member_recipes())]
+            scored.append(fold)
+    results = []
+    for wave in (members, scored):
+        if fold_map is None:
+            for fold in wave:
+                with torch_threads(fold["recipe"].threads):
+                    results.append(run_fold(**fold))
+        elif wave:
+            results += fold_map(wave)
+    results = results[len(members):]
     summary = []
-    for i, r in enumerate(recipes):
+    for i, r in enumerate(units):
         summary += _summary(r.name, plan, results[i * len(plan):(i + 1) * len(plan)], pub_rows)
     write_csv(out / "summary.csv", summary, SUMMARY_COLUMNS)
     log.debug("%s", summary_table(summary))

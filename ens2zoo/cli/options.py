@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from ens2zoo.errors import InputError
 from ens2zoo.training.config import OPTIMIZERS, TrainingConfig
-from ens2zoo.training.recipes import Recipe, get_recipe, list_recipes
+from ens2zoo.training.recipes import FamilyRecipe, Recipe, get_family_recipe, get_recipe, list_recipes
 
 if TYPE_CHECKING:
     from ens2zoo.model import SpikeModel
@@ -126,16 +126,23 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
 
 
-def recipes_from_args(args: argparse.Namespace) -> list[Recipe]:
-    """One recipe per name of ``--recipe A,B`` (or per architecture of ``--arch A,B``, each with the
-    settings the flags give): ``benchmark`` runs every fold of each."""
+def recipes_from_args(args: argparse.Namespace) -> list[Recipe | FamilyRecipe]:
+    """One recipe per name of ``--recipe A,B`` (a family recipe such as ``ens2-exc`` included; or per
+    architecture of ``--arch A,B``, each with the settings the flags give): ``benchmark`` runs every
+    fold of each."""
     field = "recipe" if args.recipe else "arch"
     names = [n.strip() for n in (getattr(args, field) or "").split(",") if n.strip()]
     if len(names) != len(set(names)):
         raise InputError(f"--{field} {getattr(args, field)} names one twice")
-    if len(names) <= 1:
+    if len(names) <= 1 and not (args.recipe and get_family_recipe(args.recipe.strip())):
         return [recipe_from_args(args)]
-    return [recipe_from_args(argparse.Namespace(**{**vars(args), field: name})) for name in names]
+
+    def unit(name: str) -> Recipe | FamilyRecipe:
+        one = argparse.Namespace(**{**vars(args), field: name})
+        family = get_family_recipe(name) if field == "recipe" else None
+        return family.override(**recipe_settings(one, given_settings(one))) if family else recipe_from_args(one)
+
+    return [unit(name) for name in names]
 
 
 #: what may be added to a named recipe: its speed, and an iteration cap for smoke tests (recorded)

@@ -64,7 +64,7 @@ def _train_family(args: argparse.Namespace, family) -> int:
                          "checkpoints beside its weights): drop --zoo-name/--checkpoint/--keep-checkpoint")
     overrides = recipe_settings(args, given_settings(args))
     selection = training_selection(args, family)
-    record = train_family(family, selected_datasets(args.data, selection), args.output, overrides=overrides,
+    record = train_family(family.override(**overrides), selected_datasets(args.data, selection), args.output,
                           selection=selection, device=args.device, resume=args.resume,
                           log_interval=args.log_every, progress=args.progress)
     members = ", ".join(f"{m['name']} (ν {m['noise_range'][0] or 0:g}–{m['noise_range'][1] or '∞'})"

@@ -52,6 +52,11 @@ class Recipe:
         recorded = {k: v for k, v in settings.items() if k not in TrainingConfig.SPEED_KEYS}
         return replace(self, config=self.config.replace(**settings), overrides={**self.overrides, **recorded})
 
+    @property
+    def threads(self) -> int | None:
+        """Torch CPU threads its runs use (None: leave as is)."""
+        return self.config.threads
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready record (stored in weights metadata and the manifest)."""
         return {"name": self.name, "architecture": self.architecture, "hparams": dict(self.hparams),
@@ -133,9 +138,23 @@ class FamilyRecipe:
     members: tuple[MemberRecipe, ...]
     datasets: str
     description: str = ""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+    def override(self, **settings: Any) -> FamilyRecipe:
+        """This family with ``settings`` applied to every member's recipe (see :meth:`Recipe.override`)."""
+        return replace(self, overrides={**self.overrides, **settings})
 
     def member_recipes(self) -> list[Recipe]:
-        return [get_recipe(m.recipe) for m in self.members]
+        """Each member's recipe, with the family's overrides."""
+        return [get_recipe(m.recipe).override(**self.overrides) for m in self.members]
+
+    @property
+    def threads(self) -> int | None:
+        """Torch CPU threads its runs use (None: leave as is)."""
+        return self.overrides.get("threads")
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "datasets": self.datasets, "description": self.description,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,17 +51,16 @@ def _trained_with(weights: Path, recipe: Recipe, vouched: str | None) -> bool:
 
 
 def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str | os.PathLike, *,
-                 overrides: Mapping[str, Any] | None = None, selection: str | None = None,
+                 selection: str | None = None,
                  device: str = "cpu", resume: bool = False, log_interval: int = 100,
                  progress: bool | None = None) -> dict[str, Any]:
     """Train ``family``'s members on ``datasets`` and write the family folder ``output``.
 
     Args:
-        family: the family recipe (members, their recipes and ν ranges).
+        family: the family recipe (members, their recipes and ν ranges; its ``overrides`` — speed
+            settings, or ``max_iter`` for a smoke test — apply to every member and are recorded).
         datasets: the training data (every member trains on the same neurons).
         output: the family folder (created): ``<member>.safetensors`` and ``manifest.json``.
-        overrides: settings applied to every member's recipe (speed settings, or ``max_iter`` for a
-            smoke test, which is recorded in each member's weights).
         selection: the data selection, recorded in each member's weights.
         device, resume, log_interval, progress: as for :func:`~ens2zoo.workflows.runner.train_and_save`.
 
@@ -77,7 +76,6 @@ def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str 
                for m in r.get("members", [])}
     members = []
     for member, recipe in zip(family.members, family.member_recipes()):
-        recipe: Recipe = recipe.override(**(overrides or {}))
         weights = folder / f"{member.name}.safetensors"
         if weights.is_file() and _trained_with(weights, recipe, vouched.get(member.name)):
             log.info("%s: kept %s (trained with recipe %s)", family.name, weights, recipe.name)
@@ -93,7 +91,7 @@ def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str 
                         "recipe": recipe.name,
                         "trained_frame_rates": list(rates), "trained_noise_levels": list(nus)})
     where = f"; trained on {selection}" if selection else ""
-    capped = {k: v for k, v in (overrides or {}).items() if k not in TrainingConfig.SPEED_KEYS}
+    capped = {k: v for k, v in family.overrides.items() if k not in TrainingConfig.SPEED_KEYS}
     indicators = tuple(sorted({indicator_key(d.indicator) for d in datasets}))
     return write_family(folder, family.name, members, description=family.description + where,
                        provenance={"family_recipe": family.to_dict(),
