@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import json
 import logging
 import os
 import sys
@@ -43,6 +42,7 @@ from typing import TYPE_CHECKING, Any
 from ens2zoo.errors import InputError
 from ens2zoo.io.inputs import PlannedInput, check_distinct_outputs, expand_inputs, is_pattern, plan_input
 from ens2zoo.utils.checks import check_rate
+from ens2zoo.workflows.factory import ModelSpec  # re-exported: the model a worker loads
 
 if TYPE_CHECKING:
     from distributed import Client
@@ -169,46 +169,6 @@ def _remote_client(distributed: Any, scheduler: str, workers: int | None) -> Ite
 
 
 # --- models, cached per worker process --------------------------------------------------------------
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model by zoo name, or by architecture + weights file (what a worker loads).
-
-    Attributes:
-        name: a zoo model name (``ens2-exc``); or None with ``weights``.
-        arch: architecture of ``weights``.
-        weights: weights file (absolute path, visible to the workers).
-        hparams: the architecture's hyper-parameters, as ``(key, value)`` pairs.
-        device: ``"cpu"`` or ``"cuda"``.
-    """
-
-    name: str | None = None
-    arch: str | None = None
-    weights: str | None = None
-    hparams: tuple[tuple[str, Any], ...] = ()
-    device: str = "cpu"
-
-    @classmethod
-    def of(cls, name: str | None = None, *, arch: str | None = None, weights: str | os.PathLike | None = None,
-           hparams: Mapping[str, Any] | None = None, device: str = "cpu") -> ModelSpec:
-        if (name is None) == (weights is None):
-            raise InputError("name a model: a zoo name, or an architecture with a weights file (not both)")
-        return cls(name=name, arch=arch or ("unet" if weights is not None else None),
-                   weights=None if weights is None else os.path.abspath(weights),
-                   hparams=tuple(sorted((hparams or {}).items())), device=device)
-
-    def key(self) -> tuple:
-        return (self.name, self.arch, self.weights, json.dumps(self.hparams, default=str), self.device)
-
-    def load(self) -> SpikeModel:
-        from ens2zoo.workflows.factory import create, load, load_folder
-
-        if self.weights is not None and os.path.isdir(self.weights):  # a family folder (write_family)
-            return load_folder(self.weights, device=self.device)
-        if self.weights is not None:
-            return create(self.arch or "unet", weights=self.weights, device=self.device, **dict(self.hparams))
-        return load(self.name, device=self.device)
-
 
 #: models loaded in this process, by :meth:`ModelSpec.key` (one per worker process and model)
 _MODELS: dict[tuple, Any] = {}

@@ -103,17 +103,12 @@ def _predict_options(args: argparse.Namespace) -> dict:
 
 
 def _model_spec(args: argparse.Namespace):
-    """What the workers load: the model the options name (checked here first)."""
-    from ens2zoo.cli.options import DEFAULT_MODEL, weights_architecture
-    from ens2zoo.cluster import ModelSpec
+    """What the workers load: the model the options name (loaded here first, so a bad one fails now)."""
+    from ens2zoo.cli.options import model_spec_from_args
 
-    model_from_args(args)  # every option check, and a model that cannot be loaded fails now
-    if args.weights and Path(args.weights).is_dir():  # a family folder: its manifest says the rest
-        return ModelSpec.of(weights=args.weights, device=args.device)
-    if args.weights:
-        arch, hparams = weights_architecture(args)
-        return ModelSpec.of(arch=arch, weights=args.weights, hparams=hparams, device=args.device)
-    return ModelSpec.of(args.model or DEFAULT_MODEL, device=args.device)
+    spec = model_spec_from_args(args)
+    spec.load()
+    return spec
 
 
 def _outcome_line(outcome) -> tuple[str, bool]:

@@ -13,6 +13,7 @@ from ens2zoo.training.recipes import FamilyRecipe, Recipe, get_family_recipe, ge
 
 if TYPE_CHECKING:
     from ens2zoo.model import SpikeModel
+    from ens2zoo.workflows.factory import ModelSpec
 
 DEFAULT_MODEL = "ens2-exc"
 
@@ -67,24 +68,29 @@ def weights_architecture(args: argparse.Namespace) -> tuple[str, dict]:
     return arch or "unet", hparams
 
 
-def model_from_args(args: argparse.Namespace) -> SpikeModel:
-    """The model the options name (a zoo name, or an architecture with weights)."""
-    from ens2zoo.workflows.factory import create, load, load_folder
+def model_spec_from_args(args: argparse.Namespace) -> ModelSpec:
+    """The model the options name (a zoo name, a folder, or an architecture with weights), checked."""
+    from ens2zoo.workflows.factory import ModelSpec  # lazily: CLI start-up time
 
-    if args.weights and Path(args.weights).is_dir():  # a family folder (manifest.json + members)
+    if args.weights and Path(args.weights).is_dir():  # a family or CASCADE folder: its files say the rest
         if args.model or args.arch or args.hparam:
             raise InputError(f"--weights {args.weights} is a model folder: drop --model/--arch/--hparam")
-        return load_folder(args.weights, device=args.device)
+        return ModelSpec.of(weights=args.weights, device=args.device)
     if args.weights:
         if args.model:
             raise InputError("give either --model NAME or --arch ARCH --weights FILE, not both")
         arch, hparams = weights_architecture(args)
-        return create(arch, weights=args.weights, device=args.device, **hparams)
+        return ModelSpec.of(arch=arch, weights=args.weights, hparams=hparams, device=args.device)
     if args.hparam:
         raise InputError("--hparam needs --arch ARCH --weights FILE")
     if args.arch:
         raise InputError(f"--arch {args.arch} needs --weights FILE (or use --model NAME)")
-    return load(args.model or DEFAULT_MODEL, device=args.device)
+    return ModelSpec.of(args.model or DEFAULT_MODEL, device=args.device)
+
+
+def model_from_args(args: argparse.Namespace) -> SpikeModel:
+    """The model the options name, loaded (:func:`model_spec_from_args`)."""
+    return model_spec_from_args(args).load()
 
 
 #: training flags → TrainingConfig fields

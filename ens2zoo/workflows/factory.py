@@ -7,9 +7,10 @@ architecture built with ``window=W`` predicts with windows of ``W``.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -130,3 +131,43 @@ def load_entry(entry: ModelEntry, device: str | torch.device = "cpu") -> SpikeMo
     net = _verified_net(entry, spec, hparams, entry.weights, entry.sha256)
     return SpikeModel(net, architecture=entry.architecture, hparams=hparams, preprocessing=pre,
                       name=entry.name, sha256=entry.sha256, device=device, readout=spec.readout, entry=entry)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model by zoo name, or by architecture + weights file (what a worker loads).
+
+    Attributes:
+        name: a zoo model name (``ens2-exc``); or None with ``weights``.
+        arch: architecture of ``weights``.
+        weights: weights file (absolute path, visible to the workers).
+        hparams: the architecture's hyper-parameters, as ``(key, value)`` pairs.
+        device: ``"cpu"`` or ``"cuda"``.
+    """
+
+    name: str | None = None
+    arch: str | None = None
+    weights: str | None = None
+    hparams: tuple[tuple[str, Any], ...] = ()
+    device: str = "cpu"
+
+    @classmethod
+    def of(cls, name: str | None = None, *, arch: str | None = None, weights: str | os.PathLike | None = None,
+           hparams: Mapping[str, Any] | None = None, device: str = "cpu") -> ModelSpec:
+        if (name is None) == (weights is None):
+            raise InputError("name a model: a zoo name, or an architecture with a weights file (not both)")
+        return cls(name=name, arch=arch or ("unet" if weights is not None else None),
+                   weights=None if weights is None else os.path.abspath(weights),
+                   hparams=tuple(sorted((hparams or {}).items())), device=device)
+
+    def key(self) -> tuple:
+        return (self.name, self.arch, self.weights, json.dumps(self.hparams, default=str), self.device)
+
+    def load(self) -> SpikeModel:
+        """The model: a folder (family or CASCADE) by :func:`load_folder`, a weights file by :func:`create`,
+        a zoo name by :func:`load`."""
+        if self.weights is not None and os.path.isdir(self.weights):
+            return load_folder(self.weights, device=self.device)
+        if self.weights is not None:
+            return create(self.arch or "unet", weights=self.weights, device=self.device, **dict(self.hparams))
+        return load(self.name, device=self.device)
