@@ -4,13 +4,13 @@
 
 Runs, for every fold whose weights are not yet committed under ``benchmarks/lodo/weights/``,
 the training/evaluation commands of the repository (``python3 -m ens2zoo benchmark``,
-``benchmarks/lodo/family_fold.py``, ``python3 -m ens2zoo train``) as parallel processes sharing
+``python3 -m ens2zoo train``) as parallel processes sharing
 the GPU (``--device cuda --threads 1``), in priority order, each task once the tasks it needs
 are done:
 
 1. ``unet`` (the paper's table, one setting) on the 19 excitatory folds;
-2. ``ens2-v1`` and ``ens2-nm`` on the excitatory folds, with the recording conditions,
-   then each fold's ``ens2-exc`` family;
+2. the ``ens2-exc`` family recipe on the excitatory folds (its members, then the fold's family,
+   scored with the recording conditions);
 3. the same on the inhibitory folds DS22–DS27 (``ens2-inh`` families) and the zoo's
    ``ens2-inh-nm`` member on all inhibitory data;
 4. the peers on 8 folds spanning the indicators: ``cascade`` (with conditions), ``mlp``, ``cnn``, ``lstm``.
@@ -95,11 +95,8 @@ def plan(data: str) -> list[Task]:
         for f in folds:
             if committed(lodo_name(family, f)):
                 continue
-            for recipe in ("ens2-nm", "ens2-v1"):
-                tasks.append(Task(f"{recipe}:{f}", benchmark(recipe, f, data, conditions=True, inhibitory=inh)))
-            tasks.append(Task(f"{family}:{f}", [sys.executable, "benchmarks/lodo/family_fold.py", f, "--data", data,
-                                                "--family", family, "--device", "cuda"],
-                              needs=[f"ens2-nm:{f}", f"ens2-v1:{f}"]))
+            # the family recipe trains the fold's members, then writes and scores its family folder
+            tasks.append(Task(f"{family}:{f}", benchmark(family, f, data, conditions=True, inhibitory=inh)))
         if inh and not Path("zoo_weights/ens2-inh-nm.safetensors").is_file():
             tasks.append(Task("zoo:ens2-inh-nm", [
                 sys.executable, "-m", "ens2zoo", "train", "--recipe", "ens2-nm", "--data", data,

@@ -10,7 +10,8 @@ left out) it runs what the issue promises anyone can run,
 
 (exact, stride 1; the architecture read from the weights), where WEIGHTS is
 ``benchmarks/lodo/weights/<recipe>_lodo_<DSxx>.safetensors``, the family folder
-``…/<recipe>_lodo_<DSxx>/``, or a family member ``…/ens2-{exc,inh}_lodo_<DSxx>/<recipe>.safetensors``,
+``…/<recipe>_lodo_<DSxx>/``, or the family member trained with ``<recipe>``
+(``…/ens2-exc_lodo_<DSxx>/ens2-exc-v1.safetensors`` for ``ens2-v1``),
 and compares the per-neuron correlations.  Prints the largest difference per table; exits 1 if
 any table differs by more than 1e-9 points, or, with ``--fix``, replaces such tables with the
 fresh exact rows (atomically) and lists them.
@@ -28,6 +29,7 @@ from pathlib import Path
 from ens2zoo.benchmark.evaluation import read_csv
 from ens2zoo.cli.main import main as cli
 from ens2zoo.data.groups import lodo_name
+from ens2zoo.training.recipes import FAMILY_RECIPES
 from ens2zoo.utils.atomic import atomic_path
 
 LODO = Path("benchmarks/lodo")
@@ -37,9 +39,10 @@ TABLE = re.compile(r"(.+)_lodo_(DS\d+)\.csv")
 def fold_weights(recipe: str, fold: str) -> Path | None:
     """The committed weights of ``recipe``'s fold ``fold`` (a file, a family folder or a member)."""
     weights = LODO / "weights"
+    members = [weights / lodo_name(family, fold) / f"{m.name}.safetensors"
+               for family in ("ens2-exc", "ens2-inh") for m in FAMILY_RECIPES[family].members if m.recipe == recipe]
     for candidate in (weights / f"{lodo_name(recipe, fold)}.safetensors", weights / lodo_name(recipe, fold),
-                      *(weights / lodo_name(family, fold) / f"{recipe}.safetensors"
-                        for family in ("ens2-exc", "ens2-inh"))):
+                      *members):
         if candidate.exists():
             return candidate
     return None
