@@ -25,7 +25,7 @@ __all__ = ["collect_mouse_folds", "gcamp8_lines", "median_iqr"]
 
 _FILE = re.compile(r"(.+)_(M\d+)_conditions\.csv")
 #: models in the order the tables show them (others follow, sorted)
-_ORDER = ("ens2-exc", "ens2-gcamp8", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "cascade-published")
+_ORDER = ("ens2-exc", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "cascade-published")
 
 Tables = dict[str, dict[str, list[dict]]]
 
@@ -98,7 +98,10 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
              f"(missing: {', '.join(f for f in folds if f not in common) or 'none'}). "
              "Correlation (%) and `count` (Σ rate / true spikes per neuron; 1 = calibrated) are medians over the "
              "same neurons; conditions re-image each recording at R Hz and ν (`30:0`: 30 Hz at its own noise), "
-             "window stride 4; Δ corr is the second model minus the first.", "",
+             "window stride 4; Δ corr is the second model minus the first. `ens2-gcamp8-indicator` is the "
+             "fold's family predicting with each recording's indicator (`--indicator`: the count gain of its "
+             "jGCaMP8 variant, fitted on the other four mouse folds' held-out neurons); "
+             "`ens2-gcamp8-uncalibrated` the same family with gain 1 (same correlations).", "",
              *_table(tables, models, common, None), ""]
     variants = sorted({_variant(str(r["dataset"])) for f in common for r in tables[models[0]][f]})
     for v in variants:

@@ -75,6 +75,8 @@ _HIGH_NOISE = ReimageSpec(frame_rates=(7.5, 15.0, 30.0), noise_levels=(6.0, 20.0
 _GCAMP8_RATES = (7.5, 15.0, 30.0, 60.0)
 #: ... at their own noise (ν 0 = add none): the recordings as they are, at any frame rate
 _GCAMP8_OWN_NOISE = ReimageSpec(frame_rates=_GCAMP8_RATES, noise_levels=(0.0, 0.0), copies=2)
+#: ... with white noise at the ν of the condition grid (ν 1–9, the frame rates of ens2-nm)
+_GCAMP8_MID_NOISE = ReimageSpec(frame_rates=(7.5, 15.0, 30.0), noise_levels=(1.0, 9.0), copies=3)
 #: ... and with white noise up to ν 20 (noisy ROIs straight from suite2p)
 _GCAMP8_NOISE_MATCHED = ReimageSpec(frame_rates=_GCAMP8_RATES, noise_levels=(1.0, 20.0), copies=4)
 _GCAMP8 = TrainingConfig(max_iter=1500, loss_window=100)
@@ -108,6 +110,9 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("ens2-gcamp8-v1", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_OWN_NOISE), datasets="gcamp8",
            description="jGCaMP8 U-Net for the recordings as they are: DS30-DS32 plus 2 copies re-imaged at "
                        "7.5/15/30/60 Hz at their own noise, 1500 iterations, 100-iteration loss mean"),
+    Recipe("ens2-gcamp8-nm9", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_MID_NOISE), datasets="gcamp8",
+           description="jGCaMP8 U-Net for ν 1.5–9: DS30-DS32 plus 3 copies re-imaged at 7.5/15/30 Hz and ν 1-9, "
+                       "1500 iterations, 100-iteration loss mean"),
     Recipe("ens2-gcamp8-nm", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_NOISE_MATCHED), datasets="gcamp8",
            description="noise-matched jGCaMP8 U-Net: DS30-DS32 plus 4 copies re-imaged at 7.5/15/30/60 Hz "
                        "and ν 1-20, 1500 iterations, 100-iteration loss mean"),
