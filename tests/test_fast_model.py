@@ -169,3 +169,37 @@ def test_tiny_distillation_reduces_the_loss_and_is_deterministic(tmp_path, one_t
     c, _ = distill(net, windows, labels, config, checkpoint_dir=tmp_path / "ckpt", resume=True)  # finished: reused
     for k in a:
         torch.testing.assert_close(a[k], c[k], rtol=0, atol=0)
+
+
+def test_distillation_recipe_from_the_cli(small_root, tmp_path, capsys, one_torch_thread):
+    """``ens2zoo train --recipe ens2-exc-fast`` on a tiny budget: a teacher folder, the record names the recipe,
+    the teacher and the cap; a rerun with --resume gives the same weights."""
+    import json
+
+    from safetensors.numpy import load_file
+
+    from ens2zoo.cli.main import main
+    from ens2zoo.utils.files import safetensors_metadata
+    from ens2zoo.zoo.manifest import write_family
+
+    torch.manual_seed(0)
+    member = tmp_path / "mlp.safetensors"
+    ens2zoo.create("mlp").save(member)
+    write_family(tmp_path / "teacher", "toy", [{"name": "m", "weights": member, "noise_range": [None, None]}])
+    out = tmp_path / "fast.safetensors"
+    args = ["train", "--recipe", "ens2-exc-fast", "--max-iter", "3", "--threads", "1", "--data", str(small_root),
+            "--datasets", "DS03*", "--teacher", str(tmp_path / "teacher"), "-o", str(out), "--log-every", "0"]
+    assert main(args) == 0
+    assert "distilled from" in capsys.readouterr().out
+    meta = safetensors_metadata(out)
+    assert meta["architecture"] == "tcn" and meta["recipe"]["name"] == "ens2-exc-fast"
+    assert meta["recipe"]["overrides"] == {"max_iter": 3} and meta["recipe"]["config"]["teacher"] == str(
+        tmp_path / "teacher")
+    assert meta["training"]["distill"]["iterations"] == 3 and meta["training"]["finetune"]["iterations"] == 3
+    assert meta["training"]["datasets"] == ["DS03-x"]
+    first = load_file(str(out))
+    out.unlink()
+    assert main([*args, "--resume"]) == 0  # labels from the cache, stages from their finished checkpoints
+    again = load_file(str(out))
+    assert all(np.array_equal(first[k], again[k]) for k in first)
+    assert json.loads(json.dumps(meta["recipe"]))  # JSON-ready

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import time
 from pathlib import Path
@@ -73,13 +74,41 @@ def _train_family(args: argparse.Namespace, family) -> int:
     return 0
 
 
+def _train_distilled(args: argparse.Namespace, recipe) -> int:
+    from ens2zoo.workflows.distillation import train_distilled
+    from ens2zoo.workflows.factory import ModelSpec
+    from ens2zoo.workflows.runner import torch_threads
+
+    if args.zoo_name or args.checkpoint or args.keep_checkpoint:
+        raise InputError(f"--recipe {recipe.name} distils into one file; its labels and checkpoints stay in "
+                         "OUTPUT's .distill folder: drop --zoo-name/--checkpoint/--keep-checkpoint")
+    recipe = recipe.override(**recipe_settings(args, given_settings(args)))
+    if args.teacher:  # e.g. a LODO fold's family: recorded as the recipe's teacher
+        recipe = dataclasses.replace(recipe, teacher=args.teacher)
+    teacher_name = recipe.teacher
+    spec = ModelSpec.of(weights=teacher_name, device=args.device) if Path(teacher_name).is_dir() \
+        else ModelSpec.of(teacher_name, device=args.device)
+    selection = training_selection(args, recipe)
+    with torch_threads(recipe.threads):
+        sha = train_distilled(recipe, selected_datasets(args.data, selection), args.output, teacher=spec.load(),
+                              teacher_name=teacher_name, device=args.device, resume=args.resume,
+                              selection=selection, log_interval=args.log_every)
+    print(f"wrote {args.output} (sha256 {sha}), distilled from {teacher_name}")
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
-    from ens2zoo.training.recipes import get_family_recipe
+    from ens2zoo.training.recipes import get_distill_recipe, get_family_recipe
     from ens2zoo.workflows.runner import train_and_save
 
     family = get_family_recipe(args.recipe) if args.recipe else None
     if family is not None:
         return _train_family(args, family)
+    distilled = get_distill_recipe(args.recipe) if args.recipe else None
+    if distilled is not None:
+        return _train_distilled(args, distilled)
+    if args.teacher:
+        raise InputError("--teacher is for a distillation recipe (e.g. --recipe ens2-exc-fast)")
     recipe = recipe_from_args(args)
     selection = training_selection(args, recipe)
     datasets = selected_datasets(args.data, selection)
@@ -192,6 +221,9 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--resume", action="store_true", help="continue from the checkpoint")
     t.add_argument("--keep-checkpoint", action="store_true")
     t.add_argument("--zoo-name", help="also record the weights under this name in OUTPUT's folder manifest.json")
+    t.add_argument("--teacher", help="distillation recipes: the teacher, a zoo name or a model folder (e.g. a "
+                                     "LODO fold's family; exclude its held-out dataset with --exclude); default: "
+                                     "the recipe's")
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("evaluate", help="benchmark metrics of a model on every neuron of ground-truth datasets")

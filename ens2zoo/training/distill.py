@@ -329,13 +329,3 @@ def distill(net: nn.Module, windows: TrainingWindows, labels: np.ndarray, config
                                     checkpoint=folder / "finetune.ckpt.safetensors" if folder else None)
         reports.append(report)
     return state, reports
-
-
-def recipe_record(architecture: str, hparams: dict[str, Any], config: DistillConfig, *, teacher: str,
-                  hours_original: float, hours_reimaged: float, reimage: ReimageSpec) -> dict[str, Any]:
-    """The ``recipe`` dict stored with the student's weights (name ``ens2-fast``)."""
-    return {"name": "ens2-fast", "architecture": architecture, "hparams": hparams,
-            "config": {**config.to_dict(), "teacher": teacher, "hours_original": hours_original,
-                       "hours_reimaged": hours_reimaged, "reimage": reimage.to_dict()},
-            "description": "whole-trace dilated CNN distilled from the ens2-exc U-Net family's stride-1 rate "
-                           "(unlabelled ground truth + re-imaged copies), then fine-tuned on the smoothed true rate"}

@@ -16,6 +16,7 @@ from typing import Any
 from ens2zoo.data.reimage import ReimageSpec
 from ens2zoo.errors import UnknownNameError
 from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.distill import DistillConfig
 
 
 @dataclass(frozen=True)
@@ -201,13 +202,82 @@ FAMILY_RECIPES: dict[str, FamilyRecipe] = {f.name: f for f in (
 )}
 
 
+@dataclass(frozen=True)
+class DistillRecipe:
+    """A named way to distil a whole-trace student from a teacher model (``ens2zoo train --recipe NAME``).
+
+    The teacher labels an unlabelled set drawn from the training data (``hours_original`` of the
+    recordings as they are and ``hours_reimaged`` of copies re-imaged by ``reimage``) at stride 1;
+    the student learns those labels, then is fine-tuned on the true rate
+    (:func:`ens2zoo.training.distill.distill`).
+
+    Attributes:
+        name: recipe name (recorded in the student's weights).
+        teacher: zoo name of the teacher (``--teacher`` may give a fold's family folder instead).
+        architecture, hparams: the student.
+        config: the two stages' settings.
+        hours_original, hours_reimaged: hours of unlabelled input.
+        reimage: how the re-imaged part is made.
+        datasets: the dataset group the unlabelled input comes from.
+        overrides: settings changed for a smoke test (``max_iter``), recorded.
+    """
+
+    name: str
+    teacher: str
+    architecture: str = "tcn"
+    hparams: Mapping[str, Any] = field(default_factory=dict)
+    config: DistillConfig = field(default_factory=DistillConfig)
+    hours_original: float = 4.0
+    hours_reimaged: float = 4.0
+    reimage: ReimageSpec = field(default_factory=lambda: ReimageSpec(
+        frame_rates=(7.5, 15.0, 30.0), noise_levels=(1.0, 9.0), copies=1, keep_original=False))
+    datasets: str = "excitatory"
+    description: str = ""
+    overrides: Mapping[str, Any] = field(default_factory=dict)
+    threads: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "hparams", MappingProxyType(dict(self.hparams)))
+        object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
+
+    def override(self, **settings: Any) -> DistillRecipe:
+        """This recipe with ``max_iter`` (caps both stages' iterations; recorded) or ``threads`` changed."""
+        unknown = set(settings) - {"max_iter", *TrainingConfig.SPEED_KEYS}
+        if unknown:
+            raise UnknownNameError(f"distillation recipe {self.name}: cannot change {sorted(unknown)} "
+                                   "(only --max-iter and --threads)")
+        changed = replace(self, threads=settings.get("threads", self.threads))
+        if "max_iter" in settings:  # caps both stages
+            cap = settings["max_iter"]
+            config = replace(self.config, max_iter=cap, finetune_iter=min(self.config.finetune_iter, cap))
+            changed = replace(changed, config=config, overrides={**self.overrides, "max_iter": cap})
+        return changed
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready record (stored in the student's weights)."""
+        return {"name": self.name, "architecture": self.architecture, "hparams": dict(self.hparams),
+                "config": {**self.config.to_dict(), "teacher": self.teacher, "hours_original": self.hours_original,
+                           "hours_reimaged": self.hours_reimaged, "reimage": self.reimage.to_dict()},
+                "description": self.description, "datasets": self.datasets,
+                **({"overrides": dict(self.overrides)} if self.overrides else {})}
+
+
+DISTILL_RECIPES: dict[str, DistillRecipe] = {r.name: r for r in (
+    DistillRecipe("ens2-exc-fast", teacher="ens2-exc", hours_original=4.0, hours_reimaged=4.0,
+                  description="whole-trace dilated CNN distilled from the ens2-exc U-Net family's stride-1 rate "
+                              "(4 h of unlabelled excitatory ground truth + 4 h re-imaged at 7.5/15/30 Hz, ν 1–9), "
+                              "then fine-tuned on the smoothed true rate"),
+)}
+
+
 def get_recipe(name: str) -> Recipe:
     """The recipe ``name`` (error lists the known ones)."""
     try:
         return RECIPES[name]
     except KeyError:
-        hint = f" ({name} is a family recipe: ens2zoo train --recipe {name} -o FOLDER)" \
-            if name in FAMILY_RECIPES else ""
+        hint = (f" ({name} is a family recipe: ens2zoo train --recipe {name} -o FOLDER)" if name in FAMILY_RECIPES
+                else f" ({name} is a distillation recipe: ens2zoo train --recipe {name} -o FILE)"
+                if name in DISTILL_RECIPES else "")
         raise UnknownNameError(f"unknown recipe {name!r}{hint}: known: {', '.join(sorted(RECIPES))}") from None
 
 
@@ -216,9 +286,14 @@ def get_family_recipe(name: str) -> FamilyRecipe | None:
     return FAMILY_RECIPES.get(name)
 
 
+def get_distill_recipe(name: str) -> DistillRecipe | None:
+    """The distillation recipe ``name``, or None if ``name`` is not one."""
+    return DISTILL_RECIPES.get(name)
+
+
 def list_recipes() -> list[str]:
-    """Names of the single-network and family recipes."""
-    return sorted({*RECIPES, *FAMILY_RECIPES})
+    """Names of the single-network, family and distillation recipes."""
+    return sorted({*RECIPES, *FAMILY_RECIPES, *DISTILL_RECIPES})
 
 
 def same_recipe(recorded: Any, recipe: Recipe) -> bool:
