@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Design candidate for ens2-gcamp8, tried on the selection fold M1 only: a third member ens2-gcamp8-nm9
+# (recipe ens2-gcamp8-nm9: copies at 7.5/15/30 Hz and ν 1-9, the conditions' range) serving ν 1.5-9, the
+# ν 1-20 member keeping ν ≥ 9.  Writes the candidate family into benchmarks/gcamp8/candidates/<FOLD>/
+# (the fold's trained members) and scores it uncalibrated like evaluate_folds.sh step 1:
+#   benchmarks/gcamp8/candidate_nm9.sh [FOLD]      (default M1; the member must be trained in folds/FOLD/)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SHARED="${ENS2ZOO_SHARED:-../shared}"
+FOLD=${1:-M1}
+src=benchmarks/gcamp8/folds/$FOLD
+dir=benchmarks/gcamp8/candidates/$FOLD
+.venv/bin/python - "$src" "$dir" <<'PY'
+import sys
+from pathlib import Path
+from ens2zoo.zoo.manifest import write_family
+src, dst = map(Path, sys.argv[1:])
+write_family(dst, "ens2-gcamp8-nm9-candidate", [
+    {"name": "ens2-gcamp8-v1", "weights": src / "ens2-gcamp8-v1.safetensors", "noise_range": [None, 1.5]},
+    {"name": "ens2-gcamp8-nm9", "weights": src / "ens2-gcamp8-nm9.safetensors", "noise_range": [1.5, 9.0]},
+    {"name": "ens2-gcamp8-nm", "weights": src / "ens2-gcamp8-nm.safetensors", "noise_range": [9.0, None]},
+], description="candidate: ens2-gcamp8 with a ν 1.5-9 member trained at the conditions' ν (selection fold only)")
+PY
+nice -n 3 .venv/bin/ens2zoo evaluate --weights "$dir" --data "$SHARED/ground_truth" --fold "$FOLD" \
+  --conditions native,30:0,30:4,30:8,7.5:4 --stride 4 --threads 1 -o "$dir/uncalibrated_conditions.csv"
