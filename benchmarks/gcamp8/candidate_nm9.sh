@@ -2,7 +2,8 @@
 # Design candidate for ens2-gcamp8, tried on the selection fold M1 only: a third member ens2-gcamp8-nm9
 # (recipe ens2-gcamp8-nm9: copies at 7.5/15/30 Hz and ν 1-9, the conditions' range) serving ν 1.5-9, the
 # ν 1-20 member keeping ν ≥ 9.  Writes the candidate family into benchmarks/gcamp8/candidates/<FOLD>/
-# (the fold's trained members) and scores it uncalibrated like evaluate_folds.sh step 1:
+# (copies of the fold's trained members; only the table is committed) and scores it uncalibrated like
+# evaluate_folds.sh step 1:
 #   benchmarks/gcamp8/candidate_nm9.sh [FOLD]      (default M1; the member must be trained in folds/FOLD/)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
