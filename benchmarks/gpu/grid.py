@@ -149,9 +149,9 @@ def pack(out: Path, logs: Path) -> None:
         "tables.tar.gz": [*LODO.glob("*.csv"), *LODO.glob("weights/*/manifest.json"), *FAST.glob("*.csv"),
                           *logs.glob("*.log")],
         "w_fast.tar": [*FAST.glob("weights/ens2-exc-fast-*_lodo_*.safetensors"),
-                       *Path("runs/fast").glob("*/*.ckpt.safetensors")],
+                       *FAST.glob("weights/*.distill/*.ckpt.safetensors")],
         "w_unet.tar": list(LODO.glob("unet_lodo_*.safetensors")),
-        "w_ens2.tar": [*LODO.glob("ens2-v1_lodo_*.safetensors"), *LODO.glob("ens2-nm_lodo_*.safetensors")],
+        "w_ens2.tar": list(LODO.glob("weights/ens2-*_lodo_*/*.safetensors")),  # family members (and checkpoints)
         "w_peers.tar": [p for r in ("cascade", "mlp", "cnn", "lstm") for p in LODO.glob(f"{r}_lodo_*.safetensors")],
         "w_zoo.tar": list(Path("zoo_weights").glob("ens2-inh-nm*.safetensors")),
     }
