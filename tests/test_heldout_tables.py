@@ -61,3 +61,21 @@ def test_cascade_published_lines_compare_per_dataset_and_condition(tmp_path):
     assert any(line.startswith("| DS02 30:4 |") for line in lines)
     assert not any("30:8" in line for line in lines if line.startswith("| DS02"))  # no rows: no line
     assert cascade_published_lines(tmp_path / "nothing") == []
+
+
+def test_high_noise_lines_pool_the_folds_each_family_has(tmp_path):
+    from ens2zoo.benchmark.heldout_tables import high_noise_lines
+
+    for fold, base in (("DS04", 10.0), ("DS09", 30.0)):
+        for model, gain in (("ens2-exc-nm", 0.0), ("ens2-exc", 4.0)):
+            write_condition_csv(tmp_path / f"{model}_lodo_{fold}_conditions.csv",
+                                _rows([base + gain, base + 2 + gain], [1.0, 2.0], 30.0, 12.0)
+                                + _rows([base / 2 + gain, base / 2 + gain], [1.0, 1.0], 30.0, 20.0))
+    write_condition_csv(tmp_path / "ens2-exc_lodo_DS06_conditions.csv", _rows([99.0], [1.0], 30.0, 12.0))
+    lines = high_noise_lines(tmp_path)
+    assert "### ens2-exc: folds DS04, DS09" in lines  # DS06 has no noise-matched table: left out
+    row = next(line for line in lines if line.startswith("| 30:12 |"))
+    assert [c.strip() for c in row.strip("|").split("|")][:5] == ["30:12", "4", "21.0", "25.0", "+4.0"]
+    fold = next(line for line in lines if line.startswith("| DS09 |"))
+    assert [c.strip() for c in fold.strip("|").split("|")] == ["DS09", "31.0", "35.0", "15.0", "19.0"]
+    assert high_noise_lines(tmp_path / "none") == []

@@ -21,7 +21,7 @@ from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv, row
 from ens2zoo.data.dataset import parse_dataset_name
 from ens2zoo.data.groups import GCAMP8_CONDITIONS, GCAMP8_REPORT_FOLDS
 
-__all__ = ["collect_mouse_folds", "gcamp8_lines", "median_iqr"]
+__all__ = ["cascade_published_lines", "collect_mouse_folds", "gcamp8_lines", "high_noise_lines", "median_iqr"]
 
 _FILE = re.compile(r"(.+)_(M\d+)_conditions\.csv")
 #: models in the order the tables show them (others follow, sorted)
@@ -142,3 +142,43 @@ def cascade_published_lines(folder: str | Path) -> list[str]:
                 n, corr, counts, delta = _cells(groups)
                 lines.append(f"| {ds} {cond.label} | {n} | {' | '.join(corr)} | {delta} | {' | '.join(counts)} |")
     return [*lines, ""]
+
+
+_LODO_FILE = re.compile(r"(.+)_lodo_(DS\d+)_conditions\.csv")
+
+
+def high_noise_lines(folder: str | Path) -> list[str]:
+    """Markdown for the high-noise members: each LODO fold's three-member family (``ens2-exc``, ``ens2-inh``)
+    against its noise-matched member alone (what the two-member family served there), from
+    ``folder/<model>_lodo_<DS>_conditions.csv`` (``benchmarks/lodo/train_high_noise.sh``); empty without tables."""
+    tables: Tables = {}
+    for path in sorted(Path(folder).glob("*_lodo_DS*_conditions.csv")):
+        if m := _LODO_FILE.fullmatch(path.name):
+            tables.setdefault(m.group(1), {})[m.group(2)] = read_csv(path)
+    lines: list[str] = []
+    for family in ("ens2-exc", "ens2-inh"):
+        models = [f"{family}-nm", family]
+        if not all(m in tables for m in models):
+            continue
+        folds = sorted(set(tables[models[0]]) & set(tables[models[1]]))
+        labels = sorted({row_condition(r).label for f in folds for r in tables[family][f]},
+                        key=lambda label: float(label.split(":")[1]))
+        if not lines:
+            lines = ["## High noise (ν 12 and 20): the high-noise member", "",
+                     "Each LODO fold's family with its third member `-hn` (recipe `ens2-hn`: copies re-imaged at "
+                     "7.5/15/30 Hz and ν 6–20, serving ν ≥ 9) against its noise-matched member `-nm` alone (trained "
+                     "on ν 1–9: what the two-member family served at these ν), on the held-out dataset re-imaged at "
+                     "30 Hz, window stride 4; Δ corr = family − nm (`benchmarks/lodo/train_high_noise.sh`).", ""]
+        lines += [f"### {family}: folds {', '.join(folds)}", "", *_header(models, "condition")]
+        for label in labels:
+            groups = [[r for f in folds for r in tables[m][f] if row_condition(r).label == label] for m in models]
+            n, corr, counts, delta = _cells(groups)
+            lines.append(f"| {label} | {n} | {' | '.join(corr)} | {delta} | {' | '.join(counts)} |")
+        lines += ["", "| fold | " + " | ".join(f"corr {m} {label}" for label in labels for m in models) + " |",
+                  "| --- | " + " | ".join("---:" for _ in labels for _ in models) + " |"]
+        for f in folds:
+            cells = [format_value(nan_median(r["corr"] for r in tables[m][f] if row_condition(r).label == label))
+                     for label in labels for m in models]
+            lines.append(f"| {f} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return lines

@@ -23,7 +23,7 @@ import numpy as np
 
 from ens2zoo.benchmark.conditions import parse_conditions, row_condition
 from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv, row_count
-from ens2zoo.benchmark.heldout_tables import cascade_published_lines, gcamp8_lines, median_iqr
+from ens2zoo.benchmark.heldout_tables import cascade_published_lines, gcamp8_lines, high_noise_lines, median_iqr
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
 from ens2zoo.data.groups import EXCITATORY_FOLDS, INHIBITORY_FOLDS, PAPER_CONDITIONS, PEERS
 from ens2zoo.utils.atomic import atomic_path
@@ -353,6 +353,7 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                               "Recording conditions, inhibitory folds")
     lines += gcamp8_lines(gcamp8_folder or folder.parent / "gcamp8" / "results")
     lines += cascade_published_lines(folder / "cascade-published")
+    lines += high_noise_lines(folder / "highnoise")
     figures = _figures(native, published, folder)
     lines += ["## Figures", ""] + [f"![{name}]({name})" for name in figures] + [""]
     path = folder / "REPORT.md"
