@@ -1,68 +1,28 @@
-"""The GPU-run helpers in benchmarks/gpu/: the lossless ground-truth pack and the grid's task plan."""
+"""The GPU grid's task plan (benchmarks/gpu/grid.py, run through its command line)."""
 
 from __future__ import annotations
 
-import importlib.util
+import json
+import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
-import numpy as np
-import pytest
+from ens2zoo.data.groups import FAST_SELECTION_FOLDS, PEER_FOLDS
+from shared_data import REPO_ROOT
 
-from shared_data import DS03_FILES, REPO_ROOT
-
-
-def _script(name: str):
-    spec = importlib.util.spec_from_file_location(f"gpu_{name}", REPO_ROOT / "benchmarks" / "gpu" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+#: the student variants grid.py plans (its FAST_VARIANTS)
+N_FAST_VARIANTS = 3
 
 
-export_data = _script("export_data")
-grid = _script("grid")
+def _plan(cwd: Path, *options: str) -> dict:
+    """The grid's planned tasks (``grid.py --list``: the script run as it runs on the GPU machine, from ``cwd``)."""
+    out = subprocess.run([sys.executable, str(REPO_ROOT / "benchmarks" / "gpu" / "grid.py"), "--data", "/data",
+                          "--list", *options], cwd=cwd, capture_output=True, text=True, check=True).stdout
+    return {t["name"]: SimpleNamespace(**t) for t in json.loads(out)}
 
 
-@pytest.mark.parametrize("delta", [False, True])
-@pytest.mark.parametrize("array", [
-    np.arange(0.0, 12.5, 1 / 60.0).reshape(1, -1),                     # time stamps, nearly evenly spaced
-    np.array([[0.25, np.nan, -np.inf, 1e-300, -0.0, 5e300]]),           # values that must survive bit for bit
-    np.arange(24, dtype=np.int16).reshape(2, 3, 4),
-    np.zeros((0, 0)),
-])
-def test_encode_decode_is_bit_exact(array, delta):
-    encoded = export_data.encode(array, delta)
-    assert encoded.dtype == np.uint8 and encoded.size == array.nbytes
-    decoded = export_data.decode(encoded, array.dtype, array.shape, delta)
-    assert decoded.dtype == array.dtype and decoded.shape == array.shape
-    assert decoded.tobytes() == array.tobytes()
-
-
-def test_pack_unpack_rebuilds_every_neuron(tmp_path, ground_truth_dir):
-    data = tmp_path / "shared" / "ground_truth"
-    (data / "DS03-x").mkdir(parents=True)
-    source = next(ground_truth_dir.glob("DS03-*"))
-    for f in DS03_FILES:
-        (data / "DS03-x" / f).symlink_to(source / f)
-    reference = data.parent / "ens2_reference"
-    reference.mkdir()
-    for f in export_data.REFERENCE_FILES:
-        (reference / f).write_bytes(f.encode())
-    export_data.pack(data, tmp_path / "pack")
-    export_data.unpack(tmp_path / "pack", tmp_path / "there")
-    export_data.check(data, tmp_path / "there")  # raises SystemExit on any difference
-    assert sorted(p.name for p in (tmp_path / "there" / "ens2_reference").iterdir()) == sorted(
-        export_data.REFERENCE_FILES)
-    # a rebuilt file that differs is caught
-    rebuilt = tmp_path / "there" / "ground_truth" / "DS03-x" / DS03_FILES[1]
-    rebuilt.unlink()
-    rebuilt.symlink_to(source / DS03_FILES[0])
-    with pytest.raises(SystemExit, match="does not load to the same neuron"):
-        export_data.check(data, tmp_path / "there")
-
-
-def test_grid_plans_only_what_is_not_committed(tmp_path, monkeypatch):
+def test_grid_plans_only_what_is_not_committed(tmp_path):
     lodo = tmp_path / "benchmarks" / "lodo"
     (lodo / "weights" / "ens2-exc_lodo_DS02").mkdir(parents=True)
     (lodo / "weights" / "ens2-exc_lodo_DS02" / "manifest.json").write_text("{}")
@@ -70,29 +30,25 @@ def test_grid_plans_only_what_is_not_committed(tmp_path, monkeypatch):
         (lodo / "weights" / f"{name}.safetensors").write_bytes(b"")
     (tmp_path / "zoo_weights").mkdir()
     (tmp_path / "zoo_weights" / "ens2-inh-nm.safetensors").write_bytes(b"")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(grid, "LODO", Path("benchmarks/lodo"))
-    tasks = {t.name: t for t in grid.plan("/data")}
+    tasks = _plan(tmp_path, "--device", "cuda")
     assert "unet:DS02" not in tasks and "unet:DS03" not in tasks and "unet:DS04" in tasks
     assert "ens2-exc:DS02" not in tasks and "ens2-v1:DS02" not in tasks
     family = tasks["ens2-exc:DS03"].argv  # one task: the family recipe trains the members, then scores
     assert family[family.index("--recipe") + 1] == "ens2-exc" and "--conditions" in family
     assert tasks["ens2-inh:DS23"].argv[-2:] == ["--training-datasets", "DS2[2-7]*"]
     assert "zoo:ens2-inh-nm" not in tasks and "mlp:DS03" not in tasks and "mlp:DS04" in tasks
-    assert {n.split(":")[1] for n in tasks if n.startswith("cascade:")} == set(grid.PEER_FOLDS)
-    assert {n.split(":")[1] for n in tasks if n.startswith("cascade-fixed:")} == set(grid.PEER_FOLDS)
+    assert {n.split(":")[1] for n in tasks if n.startswith("cascade:")} == set(PEER_FOLDS)
+    assert {n.split(":")[1] for n in tasks if n.startswith("cascade-fixed:")} == set(PEER_FOLDS)
     assert tasks["cascade-fixed:DS09"].argv[-2:] == ["--conditions-stride", "4"]  # native rows exact
     assert all(t.argv[0] == sys.executable for t in tasks.values())
 
 
-def test_grid_fast_plan_trains_each_variant_then_scores_it(tmp_path, monkeypatch):
+def test_grid_fast_plan_trains_each_variant_then_scores_it(tmp_path):
     (tmp_path / "benchmarks" / "fast" / "weights").mkdir(parents=True)
     done = tmp_path / "benchmarks" / "fast" / "weights" / "ens2-exc-fast-base_lodo_DS07.safetensors"
     done.write_bytes(b"")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(grid, "FAST", Path("benchmarks/fast"))
-    tasks = {t.name: t for t in grid.plan_fast("/data")}
-    variants, folds = len(grid.FAST_VARIANTS), len(grid.FAST_SELECTION_FOLDS)
+    tasks = _plan(tmp_path, "--plan", "fast")
+    variants, folds = N_FAST_VARIANTS, len(FAST_SELECTION_FOLDS)
     assert sum(n.startswith("eval-") for n in tasks) == variants * folds
     assert len(tasks) == 2 * variants * folds - 1  # the committed student is only scored
     assert "fast-base:DS07" not in tasks and tasks["eval-fast-base:DS07"].needs == []
@@ -105,12 +61,9 @@ def test_grid_fast_plan_trains_each_variant_then_scores_it(tmp_path, monkeypatch
     assert "--channels" in train.argv and "cuda" in train.argv
 
 
-def test_grid_only_keeps_the_selected_tasks_and_drops_needs_left_out(tmp_path, monkeypatch):
+def test_grid_only_keeps_the_selected_tasks_and_drops_needs_left_out(tmp_path):
     (tmp_path / "benchmarks" / "fast" / "weights").mkdir(parents=True)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(grid, "FAST", Path("benchmarks/fast"))
-    tasks = {t.name: t for t in grid.select(grid.plan_fast("/data"), "fast-data:,eval-fast-data:")}
-    assert set(tasks) == {f"{p}fast-data:{f}" for p in ("", "eval-") for f in grid.FAST_SELECTION_FOLDS}
+    tasks = _plan(tmp_path, "--plan", "fast", "--only", "fast-data:,eval-fast-data:")
+    assert set(tasks) == {f"{p}fast-data:{f}" for p in ("", "eval-") for f in FAST_SELECTION_FOLDS}
     assert tasks["eval-fast-data:DS11"].needs == ["fast-data:DS11"]  # eval-fast-base:DS11 was left out
-    all_tasks = grid.select(grid.plan_fast("/data"), None)
-    assert len(all_tasks) == 2 * len(grid.FAST_VARIANTS) * len(grid.FAST_SELECTION_FOLDS)
+    assert len(_plan(tmp_path, "--plan", "fast")) == 2 * N_FAST_VARIANTS * len(FAST_SELECTION_FOLDS)

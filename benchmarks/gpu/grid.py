@@ -32,6 +32,7 @@ the last ``--tail`` seconds before ``--deadline``; at the deadline the remaining
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -167,8 +168,8 @@ def pack(out: Path, logs: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", required=True)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--deadline", type=float, required=True, help="seconds from now to stop everything")
+    parser.add_argument("--out", help="where the packed results go (required unless --list)")
+    parser.add_argument("--deadline", type=float, help="seconds from now to stop everything (required unless --list)")
     parser.add_argument("--tail", type=float, default=45.0, help="no new task in the last TAIL seconds")
     parser.add_argument("--workers", type=int, default=14)
     parser.add_argument("--logs", default="/tmp/ens2zoo-gridlogs", help="per-task logs (packed with the tables)")
@@ -176,14 +177,20 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated task-name prefixes to run (e.g. 'unet:DS05')")
     parser.add_argument("--plan", choices=("lodo", "fast"), default="lodo",
                         help="the LODO grids, or the fast model's recipe search")
+    parser.add_argument("--list", action="store_true", help="print the planned tasks as JSON and exit")
     args = parser.parse_args()
     start = time.monotonic()
-    out, logs = Path(args.out), Path(args.logs)
-    logs.mkdir(parents=True, exist_ok=True)
     tasks = plan(args.data) if args.plan == "lodo" else plan_fast(args.data)
     for t in tasks:
         t.argv = [args.device if a == "cuda" else a for a in t.argv]
     tasks = select(tasks, args.only)
+    if args.list:
+        print(json.dumps([{"name": t.name, "argv": t.argv, "needs": t.needs} for t in tasks]))
+        return
+    if args.out is None or args.deadline is None:
+        parser.error("--out and --deadline are required to run the tasks")
+    out, logs = Path(args.out), Path(args.logs)
+    logs.mkdir(parents=True, exist_ok=True)
     by_name = {t.name: t for t in tasks}
     log = open(logs / "grid.log", "a", buffering=1)
     log.write(f"{len(tasks)} tasks, {args.workers} workers, deadline {args.deadline:.0f} s\n")
