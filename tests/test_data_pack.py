@@ -7,6 +7,7 @@ import pytest
 
 from ens2zoo.data.pack import check, decode, encode, pack, unpack
 from ens2zoo.errors import InputError
+
 from shared_data import DS03_FILES
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from fnmatch import fnmatchcase as fm
 from pathlib import Path
@@ -156,7 +157,7 @@ def test_family_recipes_name_known_member_recipes_and_their_groups():
             get_recipe(m.recipe)
         ranges = [m.noise_range for m in family.members]  # consecutive, from 0 to ∞
         assert ranges[0][0] is None and ranges[-1][1] is None
-        assert all(a[1] == b[0] for a, b in zip(ranges, ranges[1:]))
+        assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
         assert all(low is None or low < high for low, high in ranges[:-1])
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from ens2zoo.data.groups import FAST_SELECTION_FOLDS, PEER_FOLDS
+
 from shared_data import REPO_ROOT
 
 #: the student variants grid.py plans (its FAST_VARIANTS)

@@ -56,7 +56,7 @@ DEFAULT_GAIN = "default"
 def indicator_key(name: str) -> str:
     """An indicator's key for calibrations and manifests: ``"jGCaMP8f"``, ``"GCaMP8f"`` → ``"gcamp8f"``."""
     key = str(name).strip().lower().replace("_", "").replace(" ", "")
-    return key[1:] if key.startswith("j") and key[1:].startswith(("gcamp", "rcamp", "rgeco")) else key
+    return key[1:] if key.startswith("j") and key[1:].startswith(("gcamp", "rcamp", "rgeco", "geco")) else key
 
 
 @dataclass(frozen=True)
