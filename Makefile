@@ -25,7 +25,7 @@ demo: install
 	$(VENV)/bin/ens2zoo demo -o demo_output
 
 test: install
-	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) -m pytest -q tests
+	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) -m pytest -q --durations=15 tests
 
 bench: install
 	$(PIP) install --quiet -e ".[bench]"
