@@ -85,8 +85,8 @@ def test_evaluation_applies_the_gain_and_count_scales_with_it(calibrated, small_
     dataset = load_dataset(small_root / "DS03-x")
     neuron = dataset.neurons[0]
     names = [neuron.name]
-    for predict in (lambda m, ind: neuron_prediction(m, neuron, indicator=ind),
-                    lambda m, ind: condition_prediction(m, neuron, Condition(30.0, 4.0), indicator=ind)):
+    for predict in (lambda m, ind: neuron_prediction(m, neuron, stride=8, indicator=ind),
+                    lambda m, ind: condition_prediction(m, neuron, Condition(30.0, 4.0), stride=8, indicator=ind)):
         base, scaled = predict(plain, None), predict(model, "gcamp8f")
         np.testing.assert_allclose(scaled.pred_rate, base.pred_rate * 1.7, rtol=1e-6)
         (b,), (s,) = score_predictions("DS03-x", names, [base]), score_predictions("DS03-x", names, [scaled])
