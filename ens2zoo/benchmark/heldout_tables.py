@@ -30,13 +30,19 @@ _ORDER = ("ens2-exc", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "casc
 Tables = dict[str, dict[str, list[dict]]]
 
 
-def collect_mouse_folds(folder: str | Path) -> Tables:
-    """model → fold → per-neuron condition rows, from ``folder/<model>_<FOLD>_conditions.csv``."""
+def _collect(folder: str | Path, name: re.Pattern) -> Tables:
+    """model → fold → per-neuron condition rows, from the files of ``folder`` whose names ``name`` matches
+    (groups: model, fold)."""
     out: Tables = {}
-    for path in sorted(Path(folder).glob("*_M*_conditions.csv")):
-        if m := _FILE.fullmatch(path.name):
+    for path in sorted(Path(folder).glob("*_conditions.csv")):
+        if m := name.fullmatch(path.name):
             out.setdefault(m.group(1), {})[m.group(2)] = read_csv(path)
     return out
+
+
+def collect_mouse_folds(folder: str | Path) -> Tables:
+    """model → fold → per-neuron condition rows, from ``folder/<model>_<FOLD>_conditions.csv``."""
+    return _collect(folder, _FILE)
 
 
 def _variant(dataset: str) -> str:
@@ -118,10 +124,7 @@ CASCADE_CONDITIONS = "30:0,30:2,30:4,30:8"
 def cascade_published_lines(folder: str | Path) -> list[str]:
     """Markdown comparing CASCADE's published model with ens2-exc per held-out dataset, from
     ``folder/<model>_<DS>_conditions.csv`` (``benchmarks/lodo/cascade_published.sh``); empty without tables."""
-    tables: Tables = {}
-    for path in sorted(Path(folder).glob("*_DS*_conditions.csv")):
-        if m := _DATASET_FILE.fullmatch(path.name):
-            tables.setdefault(m.group(1), {})[m.group(2)] = read_csv(path)
+    tables = _collect(folder, _DATASET_FILE)
     models = [m for m in ("cascade-published", "ens2-exc") if m in tables]
     if len(models) < 2:
         return []
@@ -151,10 +154,7 @@ def high_noise_lines(folder: str | Path) -> list[str]:
     """Markdown for the high-noise members: each LODO fold's three-member family (``ens2-exc``, ``ens2-inh``)
     against its noise-matched member alone (what the two-member family served there), from
     ``folder/<model>_lodo_<DS>_conditions.csv`` (``benchmarks/lodo/train_high_noise.sh``); empty without tables."""
-    tables: Tables = {}
-    for path in sorted(Path(folder).glob("*_lodo_DS*_conditions.csv")):
-        if m := _LODO_FILE.fullmatch(path.name):
-            tables.setdefault(m.group(1), {})[m.group(2)] = read_csv(path)
+    tables = _collect(folder, _LODO_FILE)
     lines: list[str] = []
     for family in ("ens2-exc", "ens2-inh"):
         models = [f"{family}-nm", family]
