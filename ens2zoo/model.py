@@ -167,6 +167,9 @@ class SpikeModel:
                           min(range(len(self.members)), key=lambda i: (distance(self.members[i].record, nu), i)))
         return chosen
 
+    def _count_gains(self) -> dict[str, float]:
+        return dict(self.entry.count_calibration) if self.entry is not None else {}
+
     def count_gain(self, indicator: str | None = None) -> float:
         """The gain ``predict`` applies to the rate for ``indicator`` (the entry's ``count_calibration``;
         1 for a model without one).
@@ -174,7 +177,7 @@ class SpikeModel:
         Raises:
             InputError: ``indicator`` is given but the model has no calibration for it.
         """
-        gains = dict(self.entry.count_calibration) if self.entry is not None else {}
+        gains = self._count_gains()
         if indicator is None:
             return gains.get(DEFAULT_GAIN, 1.0)
         key = indicator_key(indicator)
@@ -229,8 +232,7 @@ class SpikeModel:
         if noise_level is not None and not np.isfinite(float(noise_level)):
             raise InputError(f"noise_level={noise_level!r} must be a finite ν in %·Hz^-1/2, e.g. 4")
         gain = self.count_gain(indicator)
-        per_indicator = {k: v for k, v in (self.entry.count_calibration if self.entry else {}).items()
-                         if k != DEFAULT_GAIN}
+        per_indicator = {k: v for k, v in self._count_gains().items() if k != DEFAULT_GAIN}
         if indicator is None and per_indicator:
             listed = ", ".join(f"{k} ×{v:.2f}" for k, v in sorted(per_indicator.items()))
             warnings.warn(f"{self.name}: spike counts depend on the indicator ({listed}); the pooled gain "
