@@ -8,6 +8,9 @@ PIP    := $(VENV)/bin/pip
 # CPU machines: install this exact torch first (a CPU wheel); any open range pulls a CUDA build.
 TORCH_PIN ?= torch==2.13.0
 ENS2ZOO_SHARED ?= $(abspath ../shared)
+# the suite runs on pytest-xdist workers, one per core of the 2-core reference machine; a module's tests
+# stay on one worker (--dist loadfile), so its module-scoped fixtures are built once
+TEST_WORKERS ?= 2
 
 .PHONY: demo test bench lint install clean lodo-report
 
@@ -25,7 +28,7 @@ demo: install
 	$(VENV)/bin/ens2zoo demo -o demo_output
 
 test: install
-	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) -m pytest -q --durations=15 tests
+	ENS2ZOO_SHARED=$(ENS2ZOO_SHARED) $(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15 tests
 
 bench: install
 	$(PIP) install --quiet -e ".[bench]"
