@@ -170,22 +170,27 @@ class SpikeModel:
     def _count_gains(self) -> dict[str, float]:
         return dict(self.entry.count_calibration) if self.entry is not None else {}
 
-    def count_gain(self, indicator: str | None = None) -> float:
+    def _noise_factor(self, noise_level: float | None) -> float:
+        return 1.0 if noise_level is None or self.entry is None else self.entry.count_noise_factor(noise_level)
+
+    def count_gain(self, indicator: str | None = None, noise_level: float | None = None) -> float:
         """The gain ``predict`` applies to the rate for ``indicator`` (the entry's ``count_calibration``;
-        1 for a model without one).
+        1 for a model without one), times, for a neuron of ν ``noise_level`` (%·Hz^-1/2), the entry's
+        :meth:`~ens2zoo.zoo.entries.ModelEntry.count_noise_factor`.
 
         Raises:
             InputError: ``indicator`` is given but the model has no calibration for it.
         """
         gains = self._count_gains()
+        factor = self._noise_factor(noise_level)
         if indicator is None:
-            return gains.get(DEFAULT_GAIN, 1.0)
+            return gains.get(DEFAULT_GAIN, 1.0) * factor
         key = indicator_key(indicator)
         if key not in gains:
             known = sorted(k for k in gains if k != DEFAULT_GAIN)
             fix = (f"use one of {', '.join(known)}" if known else "leave it out (--indicator)")
             raise InputError(f"indicator={indicator!r}: {self.name} has no spike-count calibration for it; {fix}")
-        return gains[key]
+        return gains[key] * factor
 
     def predict(self, traces: np.ndarray, frame_rate: float, *, spikes: bool = True, stride: int = 1,
                 batch_size: int | None = None, device: str | torch.device | None = None,
@@ -214,6 +219,8 @@ class SpikeModel:
                 model's count calibration for it (:meth:`count_gain`), so that Σ rate estimates the
                 number of spikes; None = the model's default gain (for ens2-gcamp8, fitted on the
                 three jGCaMP8 variants pooled: counts of one variant can be off by up to 2×).
+                A model with a ``count_noise_curve`` further scales each neuron by its ν's factor
+                (``result.noise_gain``).
 
         Returns:
             :class:`SpikeResult` with rates in spikes per frame at the model's sampling rate,
@@ -272,8 +279,10 @@ class SpikeModel:
                 net.to(self.device)
         if pre.flat_guard:
             silence_flat(rate, data, frame_rate, pre.sampling_rate)
-        if gain != 1.0:
-            rate *= np.float32(gain)
+        noise_gain = np.array([self._noise_factor(float(nu)) for nu in nus], dtype=np.float64)
+        scale = (gain * noise_gain).astype(np.float32)
+        if np.any(scale != 1.0):
+            rate *= scale[:, None]
         counts = events = None
         if spikes:
             counts = estimate_spikes(rate, pre.sampling_rate, pre.smoothing_sigma_s)
@@ -283,4 +292,5 @@ class SpikeModel:
                            frame_rate=frame_rate, n_input_frames=data.shape[1], model=self.name,
                            sha256=self.sha256, stride=int(stride), nan_filled=n_filled,
                            noise_level=nus.astype(np.float64), member=np.asarray(member_names, dtype=str),
-                           indicator=indicator_key(indicator) if indicator is not None else "", count_gain=gain)
+                           indicator=indicator_key(indicator) if indicator is not None else "", count_gain=gain,
+                           noise_gain=noise_gain)

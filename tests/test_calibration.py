@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import ens2zoo
-from ens2zoo.benchmark.calibration import fit_count_gains
-from ens2zoo.benchmark.conditions import Condition, condition_prediction
+from ens2zoo.benchmark.calibration import MIN_ROWS_PER_KNOT, fit_count_gains, fit_noise_curve
+from ens2zoo.benchmark.conditions import Condition, condition_noise_level, condition_prediction
 from ens2zoo.benchmark.evaluation import FROM_DATASET, dataset_indicator, neuron_prediction, score_predictions
 from ens2zoo.data import load_dataset
 from ens2zoo.errors import InputError, RegistryError
@@ -49,6 +49,56 @@ def test_fit_count_gains_is_one_over_the_median_count_per_indicator_and_pooled()
     assert fit_count_gains(rows)["gcamp8s"] == 0.5
     with pytest.raises(InputError, match="no row with a defined count"):
         fit_count_gains(rows, conditions=["7.5:4"])
+
+
+def test_fit_noise_curve_is_one_over_the_median_calibrated_count_per_octave_of_nu():
+    def row(dataset, count, nu):
+        return {"dataset": dataset, "count": count, "noise_level": nu, "condition_frame_rate": 30.0,
+                "condition_noise": 4.0}
+
+    gains = {"default": 1.0, "gcamp8f": 2.0, "gcamp8s": 0.5}
+    n = MIN_ROWS_PER_KNOT
+    # octave of 2 (ν 1.5-2.8): 8f counts 0.6 → calibrated 1.2; octave of 4: 8s counts 1.6 → 0.8
+    rows = [row("DS30-GCaMP8f-m-V1", 0.6, nu) for nu in np.linspace(1.6, 2.4, n)]
+    rows += [row("DS32-GCaMP8s-m-V1", 1.6, nu) for nu in np.linspace(3.0, 5.0, n)]
+    rows += [row("DS32-GCaMP8s-m-V1", 1.0, 8.0)] * (n - 1)  # too few rows for a knot at ν 8
+    assert fit_noise_curve(rows, gains) == [(2.0, round(1 / 1.2, 3)), (4.0, 1.25)]
+    assert fit_noise_curve(rows[:n] + rows[2 * n:], gains) == []  # one knot is no curve
+    with pytest.raises(InputError, match="no ν"):
+        fit_noise_curve([{**rows[0], "noise_level": None}], gains)
+
+
+def test_count_noise_factor_is_linear_in_log_nu_between_knots_and_flat_beyond():
+    entry = ModelEntry(name="x", architecture="mlp", count_noise_curve=[(2.0, 0.8), (8.0, 1.2)])
+    assert entry.count_noise_factor(1.0) == 0.8 and entry.count_noise_factor(20.0) == 1.2
+    assert entry.count_noise_factor(4.0) == pytest.approx(1.0)  # halfway in log ν
+    assert entry.count_noise_factor(float("nan")) == 1.0
+    assert ModelEntry(name="y", architecture="mlp").count_noise_factor(4.0) == 1.0
+    for bad in ([(4.0, 1.0), (2.0, 1.0)], [(2.0, 0.0), (4.0, 1.0)], [(-1.0, 1.0), (4.0, 1.0)]):
+        with pytest.raises(RegistryError, match="count_noise_curve"):
+            ModelEntry(name="z", architecture="mlp", count_noise_curve=bad)
+
+
+def test_predict_scales_each_neuron_by_its_nu_factor(calibrated, tmp_path):
+    _, plain = calibrated
+    curve = [(1.0, 0.5), (4.0, 2.0)]
+    noisy = ens2zoo.create("mlp")
+    noisy.net.load_state_dict(plain.net.state_dict())
+    noisy.entry = ModelEntry(name="toy", architecture="mlp", count_calibration={"default": 0.8},
+                             count_noise_curve=curve)
+    rng = np.random.default_rng(2)
+    traces = rng.normal(0, 1, (2, 900)) * np.array([[0.002], [0.5]])  # ν far below 1 and far above 4
+    base = plain.predict(traces, 30.0)
+    result = noisy.predict(traces, 30.0)
+    assert result.noise_level[0] < 1.0 < 4.0 < result.noise_level[1]
+    np.testing.assert_array_equal(result.noise_gain, [0.5, 2.0])
+    assert result.count_gain == 0.8
+    np.testing.assert_array_equal(result.rate, base.rate * np.float32([[0.8 * 0.5], [0.8 * 2.0]]))
+    assert noisy.count_gain(None, result.noise_level[1]) == pytest.approx(1.6)
+    from ens2zoo.io.formats import write_results
+
+    with np.load(write_results(tmp_path / "r.npz", result), allow_pickle=False) as f:
+        np.testing.assert_array_equal(f["noise_gain"], [0.5, 2.0])
 
 
 def test_entry_refuses_non_positive_gains():
@@ -151,3 +201,45 @@ def test_committed_gains_are_cross_fitted_from_the_other_folds_tables():
     for fold in folds:
         assert gains(root / "benchmarks/gcamp8/folds" / fold) == fitted([f for f in folds if f != fold]), fold
     assert gains(root / "zoo_weights") == fitted(folds)
+
+
+def test_committed_nu_curves_are_cross_fitted_from_the_tables_and_their_nu(ground_truth_dir):
+    """The ν curves are fitted as the gains are (other folds only; the zoo on all five) on the ν each neuron
+    measured under each condition (benchmarks/gcamp8/results/noise_levels.csv, spot-checked here against
+    the evaluation's re-imaging)."""
+    import json
+    from pathlib import Path
+
+    from ens2zoo.benchmark.conditions import parse_conditions, row_condition
+    from ens2zoo.benchmark.evaluation import read_csv
+    from ens2zoo.data.groups import GCAMP8_MOUSE_FOLDS
+    from ens2zoo.data.loader import load_neuron
+
+    root = Path(__file__).resolve().parents[1]
+    results, folds = root / "benchmarks/gcamp8/results", list(GCAMP8_MOUSE_FOLDS)
+    conditions = ["30:0", "30:4", "30:8", "7.5:4"]
+    nus = {(r["dataset"], r["neuron"], row_condition(r).label): r["noise_level"]
+           for r in read_csv(results / "noise_levels.csv")}
+
+    def record(folder: Path) -> dict:
+        (rec,) = [r for r in json.loads((folder / "manifest.json").read_text())["models"] if r["name"] == "ens2-gcamp8"]
+        return rec
+
+    def fitted(on: list[str]) -> list[list[float]]:
+        rows = [{**r, "noise_level": nus[r["dataset"], r["neuron"], row_condition(r).label]}
+                for f in on for r in read_csv(results / f"ens2-gcamp8-uncalibrated_{f}_conditions.csv")
+                if row_condition(r).label in conditions]
+        return [list(k) for k in fit_noise_curve(rows, fit_count_gains(rows, conditions=conditions),
+                                                 conditions=conditions)]
+
+    for folder, on in [(root / "benchmarks/gcamp8/folds" / f, [g for g in folds if g != f]) for f in folds] + \
+            [(root / "zoo_weights", folds)]:
+        rec = record(folder)
+        assert rec["count_noise_curve"] == fitted(on), folder
+        assert ModelEntry(name="c", architecture="unet", count_noise_curve=rec["count_noise_curve"])
+    dataset = "DS30-GCaMP8f-m-V1"
+    folder = next(ground_truth_dir.glob(dataset))
+    for name, label in (("CAttached_jGCaMP8f_471993_2_mini", "30:0"), ("CAttached_jGCaMP8f_471994_2_mini", "7.5:4")):
+        neuron = load_neuron(folder / f"{name}.mat")
+        (cond,) = parse_conditions(label)
+        assert condition_noise_level(dataset, neuron, cond) == pytest.approx(nus[dataset, name, label], rel=1e-9)

@@ -22,17 +22,16 @@ def test_zoo_lists_the_paper_models():
     for cells in ("exc", "inh"):
         family = ens2zoo.get_model_entry(f"ens2-{cells}")
         recipe = FAMILY_RECIPES[f"ens2-{cells}"]
-        # the family recipe's members, the high-noise one once trained and validated (ens2-exc first)
-        n = len(family.members)
-        assert n in (2, 3) and [m.name for m in family.members] == [m.name for m in recipe.members][:n]
-        assert [m.recipe for m in family.members] == [m.recipe for m in recipe.members][:n]
+        # the family recipe's three members: v1, noise-matched, high-noise
+        assert [m.name for m in family.members] == [m.name for m in recipe.members] and len(recipe.members) == 3
+        assert [m.recipe for m in family.members] == [m.recipe for m in recipe.members]
         ranges = [m.noise_range for m in family.members]
         assert ranges[0] == (None, 1.5) and ranges[-1][1] is None and all(
             a[1] == b[0] for a, b in itertools.pairwise(ranges))
         v1, nm = family.members[:2]  # the noise-matched member was trained on ν up to 9 and at 7.5 Hz
         assert nm.trained_noise_levels[1] == 9.0 > v1.trained_noise_levels[1] and nm.trained_frame_rates[0] == 7.5
-        if n == 3:  # the high-noise member: ν up to 20, serving from 9
-            assert family.members[2].trained_noise_levels[1] == 20.0 and ranges[2] == (9.0, None)
+        # the high-noise member: ν up to 20, serving from 9
+        assert family.members[2].trained_noise_levels[1] == 20.0 and ranges[2] == (9.0, None)
 
 
 @pytest.fixture(scope="module")

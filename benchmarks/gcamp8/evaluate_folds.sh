@@ -5,11 +5,11 @@
 # CONDITIONS (default: the target conditions and native; GCAMP8_CONDITIONS is the whole grid) may be set.
 # 1. per fold: ens2-exc, and the family before calibration (ens2-gcamp8-uncalibrated; its folder's manifest
 #    is written by `ens2zoo train --recipe ens2-gcamp8`, which keeps the members train_folds.sh trained);
-# 2. once all five folds have step 1: fit_calibration.py writes the cross-fitted count gains into each
-#    fold's manifest (and the zoo's);
+# 2. once all five folds have step 1: fit_calibration.py writes the cross-fitted count gains and ν curve
+#    into each fold's manifest (and the zoo's);
 # 3. per fold: the calibrated family with each dataset's own indicator (ens2-gcamp8-indicator: --indicator
-#    dataset).  Without an indicator the pooled gain scales every rate alike: its counts are the uncalibrated
-#    ones times the fold's 'default' gain exactly (checked on M2, benchmarks/gcamp8/checks/).
+#    dataset).  (Before the ν curve, the pooled gain alone scaled every rate alike: its counts were the
+#    uncalibrated ones times the fold's 'default' gain exactly, checked on M2, benchmarks/gcamp8/checks/.)
 # Existing tables are kept (delete one to redo it; step 1 needs a manifest without count_calibration).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -39,7 +39,7 @@ for fold in "${FOLDS[@]}"; do
   fi
 done
 if ls $RES/ens2-gcamp8-uncalibrated_M{1,2,3,4,5}_conditions.csv > /dev/null 2>&1; then
-  .venv/bin/python benchmarks/gcamp8/fit_calibration.py
+  .venv/bin/python benchmarks/gcamp8/fit_calibration.py --data "$SHARED/ground_truth"
   for fold in "${FOLDS[@]}"; do
     [ "$fold" = M1 ] && continue
     score ens2-gcamp8-indicator "$fold" --weights "benchmarks/gcamp8/folds/$fold" --indicator dataset

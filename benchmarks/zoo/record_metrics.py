@@ -19,6 +19,7 @@ its name, e.g. ``mlp``: 1,500 iterations — the zoo's own weights trained longe
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -29,7 +30,9 @@ from ens2zoo.zoo.manifest import upsert_record
 
 
 def _rounded(row: dict) -> dict:
-    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()}
+    """``row`` with floats rounded to 4 decimals and the figures its tables lack (NaN) left out."""
+    return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in row.items()
+            if not (isinstance(v, float) and math.isnan(v))}
 
 
 def main(argv: list[str]) -> None:
@@ -47,7 +50,9 @@ def main(argv: list[str]) -> None:
     else:
         pooled = _rounded(summarize([{**r, "dataset": "all"} for r in rows])[0])
         record, shown = {"per_dataset": [_rounded(s) for s in summarize(rows)], "all": pooled}, str(pooled)
-    upsert_record(name, metrics={key: {**record, "columns": list(COLUMNS), "source": [str(p) for p in paths]}})
+    figures = record.get("all") or record["per_condition"][0]
+    upsert_record(name, metrics={key: {**record, "columns": [c for c in COLUMNS if c in figures],
+                                       "source": [str(p) for p in paths]}})
     print(f"{name}: metrics[{key!r}] = {shown}")
 
 

@@ -62,12 +62,14 @@ from ens2zoo.data.groups import PAPER_CONDITIONS  # the project's condition tabl
 from ens2zoo.data.recording import Recording
 from ens2zoo.data.reimage import Reimaged, condition_seed, reimage_trace
 from ens2zoo.errors import InputError
+from ens2zoo.inference.noise import noise_level as measure_noise
 from ens2zoo.inference.result import SpikeResult
 from ens2zoo.inference.spikes import spike_times
 from ens2zoo.model import SpikeModel
 from ens2zoo.utils.progress import ProgressArg, progress_callback
 
-__all__ = ["CONDITION_COLUMNS", "NATIVE", "PAPER_CONDITIONS", "Condition", "Predictor", "condition_prediction",
+__all__ = ["CONDITION_COLUMNS", "NATIVE", "PAPER_CONDITIONS", "Condition", "Predictor", "condition_noise_level",
+           "condition_prediction",
            "evaluate_conditions", "parse_conditions", "reimaged_trace", "row_condition", "to_scoring_rate",
            "write_condition_csv"]
 
@@ -170,6 +172,19 @@ def reimaged_trace(dataset: str, neuron: Neuron, recording: Recording, condition
                                                float(condition.frame_rate), float(condition.noise_level)))
     return reimage_trace(recording.trace, condition.frame_rate, condition.noise_level, rng,
                          recording.sampling_rate)
+
+
+def condition_noise_level(dataset: str, neuron: Neuron, condition: Condition) -> float:
+    """The ν (%·Hz^-1/2) a model measures on ``neuron`` under ``condition``: the median over its
+    recordings of the ν of each re-imaged trace (what ``predict`` routes and calibrates by), or
+    the neuron's own ν (:attr:`Neuron.noise_level`) for ``native``."""
+    if condition.is_native:
+        return float(neuron.noise_level)
+    levels = []
+    for rec in neuron.recordings:
+        low = reimaged_trace(dataset, neuron, rec, condition)
+        levels.append(float(measure_noise(low.trace[None, :], low.frame_rate)[0]))
+    return float(np.median(levels))
 
 
 def _fit(values: np.ndarray, n: int, dtype) -> np.ndarray:

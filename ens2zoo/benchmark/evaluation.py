@@ -142,7 +142,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     """
     rate = float(neuron.sampling_rate)
     _check_rates(model, rate)
-    gain = model.count_gain(indicator)
+    gain = model.count_gain(indicator, neuron.noise_level)
     if not neuron.recordings:
         raise InputError(f"neuron {neuron.name} of {neuron.dataset} has no recording to evaluate")
     whole = model.readout == "whole-trace"
@@ -276,7 +276,9 @@ def summarize(rows: Sequence[Mapping]) -> list[dict]:
     """Per-dataset medians (NaN values ignored) of the metric columns, in order of appearance.
 
     Returns one dict per dataset with the keys :data:`SUMMARY_COLUMNS`
-    (``neurons`` = number of rows of that dataset).
+    (``neurons`` = number of rows of that dataset); ``count`` is :func:`row_count` (``1 + bias`` in
+    tables written before the column existed).  A column some rows of a dataset lack (empty cells:
+    rows appended to a table written before the column existed) gives NaN, not the median of the rest.
     """
     groups: dict[str, list[Mapping]] = {}
     for row in rows:
@@ -285,7 +287,9 @@ def summarize(rows: Sequence[Mapping]) -> list[dict]:
     for name, group in groups.items():
         summary = {"dataset": name, "neurons": len(group)}
         for col in METRIC_COLUMNS:
-            summary[col] = nan_median(float(r[col]) for r in group if col in r and r[col] not in ("", None))
+            values = [row_count(r) if col == "count" else r.get(col) for r in group]
+            summary[col] = (float("nan") if any(v in ("", None) for v in values)
+                            else nan_median(float(v) for v in values))
         out.append(summary)
     return out
 

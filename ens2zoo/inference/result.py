@@ -32,7 +32,9 @@ class SpikeResult:
         member: (n_neurons,) name of the network that served each neuron (a family's member,
             else the model's name).
         indicator: the indicator given to ``predict`` ("" = none).
-        count_gain: gain applied to the rate by the model's count calibration (1 = none).
+        count_gain: gain applied to the rate by the model's count calibration for the indicator (1 = none).
+        noise_gain: (n_neurons,) further gain applied to each neuron's rate by the calibration's ν curve
+            (1 = none); the rate was scaled by ``count_gain × noise_gain``.
         start_time: seconds of the input's first frame (0 unless the input has its own clock,
             e.g. an NWB series' ``starting_time``); see :meth:`with_start_time`.
     """
@@ -51,6 +53,7 @@ class SpikeResult:
     member: np.ndarray | None = None
     indicator: str = ""
     count_gain: float = 1.0
+    noise_gain: np.ndarray | None = None
     start_time: float = 0.0
     times: np.ndarray = field(init=False)
 
@@ -61,6 +64,8 @@ class SpikeResult:
             self.noise_level = np.full(n, np.nan)
         if self.member is None:
             self.member = np.array([self.model] * n, dtype=str)
+        if self.noise_gain is None:
+            self.noise_gain = np.ones(n)
 
     @property
     def n_neurons(self) -> int:

@@ -7,7 +7,8 @@ Outputs: ``.npz`` (default), ``.mat`` or ``.h5`` with arrays ``rate``,
 :meth:`SpikeResult.to_frame_rate`, spike totals preserved), ``event_times``,
 ``event_offsets``, ``times`` (seconds, on the clock named by ``time_convention``:
 :mod:`ens2zoo.inference.clock`, first frame at ``start_time``), ``noise_level`` (ν per
-neuron), ``member``, and where given ``dff`` (the input, neurons × input frames),
+neuron), ``member``, ``noise_gain`` (the count calibration's ν factor per neuron; the rate was
+scaled by ``count_gain × noise_gain``), and where given ``dff`` (the input, neurons × input frames),
 ``roi_index`` and ``true_event_times``/``true_event_offsets``, plus metadata;
 every file is written atomically.  NWB output is :mod:`ens2zoo.io.nwb`.
 """
@@ -151,6 +152,7 @@ def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None
         "times": result.times,
         "noise_level": np.asarray(result.noise_level, dtype=np.float64),
         "member": np.asarray(result.member, dtype=str),
+        "noise_gain": np.asarray(result.noise_gain, dtype=np.float64),
         "rate_input": rate_input,
         "spikes_input": spikes_input if spikes_input is not None else np.zeros((0, 0), dtype=np.int32),
     }

@@ -15,6 +15,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S, WINDOW
 from ens2zoo.errors import RegistryError
 
@@ -166,6 +168,9 @@ class ModelEntry:
         count_calibration: gain applied to the predicted rate, per indicator key, so that Σ rate
             matches the true spike count (``"default"``: when no indicator is given; missing = 1);
             fitted on held-out predictions of a selection fold, see its ``provenance``.
+        count_noise_curve: knots ``(ν, factor)`` (ν in %·Hz^-1/2, increasing) of a further gain that
+            depends on each neuron's ν (:meth:`count_noise_factor`), fitted with ``count_calibration``;
+            empty = none.
         source: where the entry was registered (``"ens2zoo"`` or a plugin).
     """
 
@@ -185,6 +190,7 @@ class ModelEntry:
     trained_noise_levels: tuple[float, float] | None = None
     indicators: tuple[str, ...] = ()
     count_calibration: Mapping[str, float] = field(default_factory=dict)
+    count_noise_curve: tuple[tuple[float, float], ...] = ()
     source: str = "ens2zoo"
     base_dir: str | None = None
 
@@ -194,11 +200,25 @@ class ModelEntry:
         if not all(math.isfinite(v) and v > 0 for v in gains.values()):
             raise RegistryError(f"model {self.name!r}: count_calibration gains must be positive numbers ({gains})")
         object.__setattr__(self, "count_calibration", MappingProxyType(gains))
+        curve = tuple((float(nu), float(f)) for nu, f in self.count_noise_curve)
+        nus = [nu for nu, _ in curve]
+        if not all(math.isfinite(v) and v > 0 for knot in curve for v in knot) or nus != sorted(set(nus)):
+            raise RegistryError(f"model {self.name!r}: count_noise_curve must be (ν, factor) knots with positive "
+                                f"factors and increasing positive ν ({curve})")
+        object.__setattr__(self, "count_noise_curve", curve)
         object.__setattr__(self, "hparams", MappingProxyType(dict(self.hparams)))
         object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
         object.__setattr__(self, "provenance", MappingProxyType(dict(self.provenance)))
         object.__setattr__(self, "training_data", tuple(self.training_data))
         object.__setattr__(self, "members", tuple(self.members))
+
+    def count_noise_factor(self, noise_level: float) -> float:
+        """The factor :attr:`count_noise_curve` gives a neuron of ν ``noise_level`` (%·Hz^-1/2): linear in
+        log ν between the knots, the end knots' factors beyond them; 1 without a curve or a finite ν."""
+        if not self.count_noise_curve or not math.isfinite(noise_level) or noise_level <= 0:
+            return 1.0
+        nus, factors = zip(*self.count_noise_curve)
+        return float(np.interp(math.log(noise_level), np.log(nus), factors))
 
     @property
     def is_family(self) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +206,8 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
     old = next((r for r in records if r.get("name") == name), {})
     if old.get("count_calibration") and _member_hashes(old) == _member_hashes(record):
         record["count_calibration"] = old["count_calibration"]
+        if old.get("count_noise_curve"):
+            record["count_noise_curve"] = old["count_noise_curve"]
         record["provenance"]["count_calibration"] = old.get("provenance", {}).get("count_calibration")
     write_records([*(r for r in records if r.get("name") != name), record], folder)
     return record
@@ -215,13 +217,16 @@ def _member_hashes(record: Mapping[str, Any]) -> list[tuple[str, str]]:
     return [(m.get("name"), m.get("sha256")) for m in record.get("members", [])]
 
 
-def set_count_calibration(folder: str | os.PathLike, name: str, gains: Mapping[str, float], note: str) -> dict:
+def set_count_calibration(folder: str | os.PathLike, name: str, gains: Mapping[str, float], note: str,
+                          noise_curve: Sequence[tuple[float, float]] = ()) -> dict:
     """Record model ``name``'s count calibration in ``folder``'s manifest (atomically).
 
     Args:
         gains: gain on the rate per indicator key, ``"default"`` for none given
             (:attr:`~ens2zoo.zoo.entries.ModelEntry.count_calibration`).
         note: how they were fitted (which held-out rows), kept under ``provenance.count_calibration``.
+        noise_curve: ``(ν, factor)`` knots of the gain's dependence on ν
+            (:attr:`~ens2zoo.zoo.entries.ModelEntry.count_noise_curve`); empty = none (an old curve is removed).
     """
     folder = Path(folder)
     records = read_records(folder)
@@ -229,6 +234,9 @@ def set_count_calibration(folder: str | os.PathLike, name: str, gains: Mapping[s
     if record is None:
         raise RegistryError(f"{folder / MANIFEST_NAME} has no model {name!r} to calibrate")
     record["count_calibration"] = dict(gains)
+    record.pop("count_noise_curve", None)
+    if noise_curve:
+        record["count_noise_curve"] = [[float(nu), float(f)] for nu, f in noise_curve]
     record.setdefault("provenance", {})["count_calibration"] = note
     write_records(records, folder)
     return record

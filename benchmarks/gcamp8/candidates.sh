@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Design candidates for ens2-gcamp8's noise-matched member (it serves ν ≥ 1.5, so every row of 30:4, 30:8
+# and 7.5:4), tried on the selection fold only (default M1) against the fold's member (recipe
+# ens2-gcamp8-nm: 1500 iterations on the fold's GCaMP8 mice):
+#   long   the same recipe for 3000 iterations (the fold logs' best loss still falls at 1500)
+#   joint  the same recipe on the fold's GCaMP8 mice and the classic excitatory datasets DS02–DS21
+# Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
+# and is scored alone, uncalibrated, on the fold's held-out mice (stride 4) into <name>_conditions.csv;
+# the fold's own member is in results/ens2-gcamp8-uncalibrated_<FOLD>_conditions.csv.  Two at a time.
+#   benchmarks/gcamp8/candidates.sh [FOLD] [CANDIDATE ...]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SHARED="${ENS2ZOO_SHARED:-../shared}"
+ENS2ZOO="${ENS2ZOO:-.venv/bin/ens2zoo}"
+FOLD=${1:-M1}; shift || true
+CANDIDATES=("$@"); [ ${#CANDIDATES[@]} -gt 0 ] || CANDIDATES=(long joint)
+DIR=benchmarks/gcamp8/candidates/$FOLD
+HELD_OUT=$(.venv/bin/python -c "from ens2zoo.data.groups import get_fold; print(get_fold('$FOLD').held_out)")
+mkdir -p "$DIR" benchmarks/gcamp8/logs
+export SHARED ENS2ZOO FOLD DIR HELD_OUT
+one() {
+  name=$1
+  case $name in
+    long) args=(--fold "$FOLD" --max-iter 3000) ;;
+    joint) args=(--datasets gcamp8,excitatory --exclude "$HELD_OUT") ;;
+    *) echo "unknown candidate $name" >&2; return 1 ;;
+  esac
+  out=$DIR/$name.safetensors
+  [ -f "$out" ] || nice -n 5 "$ENS2ZOO" train --recipe ens2-gcamp8-nm "${args[@]}" --data "$SHARED/ground_truth" \
+    --threads 1 --resume --log-every 100 -o "$out" > "benchmarks/gcamp8/logs/candidate_${name}_$FOLD.log" 2>&1
+  table=$DIR/${name}_conditions.csv
+  [ -f "$table" ] || nice -n 5 "$ENS2ZOO" evaluate --weights "$out" --data "$SHARED/ground_truth" --fold "$FOLD" \
+    --conditions 30:4,30:8,7.5:4 --stride 4 --threads 1 -o "$table" \
+    > "benchmarks/gcamp8/logs/evaluate_candidate_${name}_$FOLD.log" 2>&1
+  echo "done $name"
+}
+export -f one
+printf '%s\n' "${CANDIDATES[@]}" | xargs -P 2 -I{} bash -c 'one {}'
