@@ -153,18 +153,21 @@ def test_set_count_calibration_is_loaded_and_survives_a_rewrite_of_the_same_memb
     members = [{"name": "a", "weights": mlp_family_member, "noise_range": [None, 2.0]},
                {"name": "b", "weights": mlp_family_member, "noise_range": [2.0, None]}]
     write_family(tmp_path, "fam", members, indicators=("gcamp8f",))
-    set_count_calibration(tmp_path, "fam", {"default": 0.9, "gcamp8f": 1.5}, "fitted on fold X")
+    set_count_calibration(tmp_path, "fam", {"default": 0.9, "gcamp8f": 1.5}, "fitted on fold X",
+                          [(1.0, 0.5), (4.0, 1.0)])
     model = load_folder(tmp_path)
     assert model.entry.indicators == ("gcamp8f",) and model.count_gain("jGCaMP8f") == 1.5
+    assert model.count_gain("jGCaMP8f", 2.0) == pytest.approx(1.5 * 0.75)  # halfway in log ν
     write_family(tmp_path, "fam", members)  # same members: the calibration belongs to them and stays
     (record,) = read_records(tmp_path)
     assert record["count_calibration"] == {"default": 0.9, "gcamp8f": 1.5}
+    assert record["count_noise_curve"] == [[1.0, 0.5], [4.0, 1.0]]
     assert record["provenance"]["count_calibration"] == "fitted on fold X"
     torch.manual_seed(3)
     other = tmp_path / "other.safetensors"
     ens2zoo.create("mlp").save(other)
     write_family(tmp_path, "fam", [members[0], {**members[1], "weights": other}])  # new weights: dropped
-    assert "count_calibration" not in read_records(tmp_path)[0]
+    assert "count_calibration" not in read_records(tmp_path)[0] and "count_noise_curve" not in read_records(tmp_path)[0]
     with pytest.raises(RegistryError, match="no model 'nope'"):
         set_count_calibration(tmp_path, "nope", {"default": 1.0}, "")
 
