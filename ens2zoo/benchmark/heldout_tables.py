@@ -106,8 +106,9 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
              "same neurons; conditions re-image each recording at R Hz and ν (`30:0`: 30 Hz at its own noise), "
              "window stride 4; Δ corr is the second model minus the first. `ens2-gcamp8-indicator` is the "
              "fold's family predicting with each recording's indicator (`--indicator`: the count gain of its "
-             "jGCaMP8 variant, fitted on the other four mouse folds' held-out neurons); "
-             "`ens2-gcamp8-uncalibrated` the same family with gain 1 (same correlations).", "",
+             "jGCaMP8 variant times the factor of the recording's ν, both fitted on the other four mouse folds' "
+             "held-out neurons); `ens2-gcamp8-uncalibrated` the same family with gain 1 (the correlations "
+             "differ only where one neuron's recordings get different ν factors).", "",
              *_table(tables, models, common, None), ""]
     variants = sorted({_variant(str(r["dataset"])) for f in common for r in tables[models[0]][f]})
     for v in variants:
