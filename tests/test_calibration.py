@@ -239,7 +239,7 @@ def test_committed_nu_curves_are_cross_fitted_from_the_tables_and_their_nu(groun
             [(root / "zoo_weights", folds)]:
         rec = record(folder)
         assert rec["count_noise_curve"] == fitted(on), folder
-        assert ModelEntry(name="c", architecture="unet", count_noise_curve=rec["count_noise_curve"])
+        ModelEntry(name="c", architecture="unet", count_noise_curve=rec["count_noise_curve"])  # raises if malformed
     dataset = "DS30-GCaMP8f-m-V1"
     folder = next(ground_truth_dir.glob(dataset))
     for name, label in (("CAttached_jGCaMP8f_471993_2_mini", "30:0"), ("CAttached_jGCaMP8f_471994_2_mini", "7.5:4")):

@@ -50,9 +50,9 @@ def main(argv: list[str]) -> None:
     else:
         pooled = _rounded(summarize([{**r, "dataset": "all"} for r in rows])[0])
         record, shown = {"per_dataset": [_rounded(s) for s in summarize(rows)], "all": pooled}, str(pooled)
-    figures = record.get("all") or record["per_condition"][0]
-    upsert_record(name, metrics={key: {**record, "columns": [c for c in COLUMNS if c in figures],
-                                       "source": [str(p) for p in paths]}})
+    figures = [*record.get("per_dataset", []), *record.get("per_condition", []), record.get("all", {})]
+    columns = [c for c in COLUMNS if any(c in f for f in figures)]  # the figures some summary has
+    upsert_record(name, metrics={key: {**record, "columns": columns, "source": [str(p) for p in paths]}})
     print(f"{name}: metrics[{key!r}] = {shown}")
 
 
