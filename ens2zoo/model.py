@@ -99,7 +99,7 @@ class SpikeModel:
         return self
 
     def fit(self, data: Any, *, loss: str | None = None, optimizer: str | None = None, lr: float | None = None,
-            batch_size: int | None = None,
+            lr_schedule: str | None = None, batch_size: int | None = None,
             max_iter: int | None = None, patience: int | None = None, seed: int | None = None,
             loss_window: int | None = None, config: TrainingConfig | None = None,
             device: str | torch.device | None = None, progress: bool | None = None,
@@ -110,7 +110,8 @@ class SpikeModel:
 
         Args:
             data: :class:`~ens2zoo.data.TrainingWindows`, or Datasets/Neurons to build them from.
-            loss, optimizer, lr, batch_size, max_iter, patience, seed, loss_window, checkpoint_every, compile: override
+            loss, optimizer, lr, lr_schedule, batch_size, max_iter, patience, seed, loss_window, checkpoint_every,
+                compile: override
                 the fields of ``config`` (default :class:`~ens2zoo.training.TrainingConfig`, the published
                 protocol; see it for units).
             callbacks: ``cb(iteration, loss, state)`` after each iteration; returning True stops.
@@ -123,7 +124,8 @@ class SpikeModel:
         if self.members:
             raise InputError(f"{self.name} is a family of {len(self.members)} networks: fit a member "
                              "(ens2zoo.create with its weights) instead")
-        overrides = {k: v for k, v in dict(loss=loss, optimizer=optimizer, lr=lr, batch_size=batch_size,
+        overrides = {k: v for k, v in dict(loss=loss, optimizer=optimizer, lr=lr, lr_schedule=lr_schedule,
+                                            batch_size=batch_size,
                                             max_iter=max_iter,
                                             patience=patience, seed=seed, loss_window=loss_window,
                                             checkpoint_every=checkpoint_every, compile=compile).items()

@@ -315,3 +315,23 @@ def test_fold_weights_are_reused_only_with_the_same_recipe(tmp_path):
     write_safetensors({"x": torch.zeros(1)}, path, {"recipe": record})
     with pytest.raises(InputError, match="not with recipe"):
         check_recipe(path, recipe)
+
+
+def test_weights_written_before_new_settings_take_their_defaults(tmp_path):
+    import torch
+
+    from ens2zoo.benchmark.lodo import check_recipe
+    from ens2zoo.errors import InputError
+    from ens2zoo.training.recipes import get_recipe
+    from ens2zoo.zoo.weights import write_safetensors
+
+    recipe = get_recipe("ens2-gcamp8-nm")
+    record = recipe.to_dict()
+    del record["config"]["lr_schedule"], record["config"]["reimage"]["noise_scale"]  # added later
+    path = tmp_path / "w.safetensors"
+    write_safetensors({"x": torch.zeros(1)}, path, {"recipe": record})
+    check_recipe(path, recipe)  # kept: the defaults (constant, linear) are how they were trained
+    record["config"]["reimage"]["noise_scale"] = "log"
+    write_safetensors({"x": torch.zeros(1)}, path, {"recipe": record})
+    with pytest.raises(InputError, match="not with recipe"):
+        check_recipe(path, recipe)

@@ -233,3 +233,28 @@ def test_adagrad_runs_resume_like_uninterrupted_ones(windows64, tmp_path):
     assert resumed.training_report.losses == full.training_report.losses
     with pytest.raises(ens2zoo.InputError, match="optimizer"):
         ens2zoo.TrainingConfig(optimizer="sgd")
+
+
+def test_cosine_schedule_anneals_the_learning_rate_to_zero(windows, monkeypatch):
+    import importlib
+
+    from ens2zoo.training.loop import cosine_schedule
+
+    fit_module = importlib.import_module("ens2zoo.training.fit")
+
+    schedule = cosine_schedule(0.01, 4)
+    # lr · (1 + cos(π (i − 1) / 4)) / 2 at i = 1..4, by hand
+    assert [schedule(i) for i in (1, 2, 3, 4)] == pytest.approx([0.01, 0.0085355339, 0.005, 0.0014644661])
+    made = []
+
+    def recording(net, config):
+        made.append(torch.optim.Adam(net.parameters(), lr=config.lr))
+        return made[-1]
+
+    monkeypatch.setattr(fit_module, "make_optimizer", recording)
+    ens2zoo.create("mlp").fit(windows, max_iter=4, batch_size=8, lr=0.01, lr_schedule="cosine")
+    assert made[-1].param_groups[0]["lr"] == pytest.approx(schedule(4))
+    ens2zoo.create("mlp").fit(windows, max_iter=4, batch_size=8, lr=0.01)
+    assert made[-1].param_groups[0]["lr"] == 0.01  # constant: the published protocol
+    with pytest.raises(ens2zoo.errors.InputError, match="lr_schedule='linear'"):
+        ens2zoo.create("mlp").fit(windows, max_iter=4, lr_schedule="linear")

@@ -4,6 +4,8 @@
 # ens2-gcamp8-nm: 1500 iterations on the fold's GCaMP8 mice):
 #   long   the same recipe for 3000 iterations (the fold logs' best loss still falls at 1500)
 #   joint  the same recipe on the fold's GCaMP8 mice and the classic excitatory datasets DS02–DS21
+#   cosine the recipe's settings with the learning rate annealed to 0 over the 1500 iterations (--lr-schedule cosine)
+#   lognu  the recipe's settings with each copy's ν drawn log-uniformly in 1–20 (46 % of copies below ν 4, not 16 %)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
 # and is scored alone, uncalibrated, on the fold's held-out mice (stride 4) into <name>_conditions.csv;
 # the fold's own member is in results/ens2-gcamp8-uncalibrated_<FOLD>_conditions.csv.  Two at a time.
@@ -20,13 +22,19 @@ mkdir -p "$DIR" benchmarks/gcamp8/logs
 export SHARED ENS2ZOO FOLD DIR HELD_OUT
 one() {
   name=$1
+  # recipe ens2-gcamp8-nm's settings spelled out, for candidates that change one of them (a recipe fixes its own)
+  local settings=(--arch unet --fold "$FOLD" --max-iter 1500 --loss-window 100)
+  local nm_reimage='rates=7.5,15,30,60;noise=1-20;copies=4'
   case $name in
     long) args=(--fold "$FOLD" --max-iter 3000) ;;
     joint) args=(--datasets gcamp8,excitatory --exclude "$HELD_OUT") ;;
+    cosine) args=("${settings[@]}" --reimage "$nm_reimage" --lr-schedule cosine) ;;
+    lognu) args=("${settings[@]}" --reimage "$nm_reimage;scale=log") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;
   esac
+  case $name in long|joint) args=(--recipe ens2-gcamp8-nm "${args[@]}") ;; esac
   out=$DIR/$name.safetensors
-  [ -f "$out" ] || nice -n 5 "$ENS2ZOO" train --recipe ens2-gcamp8-nm "${args[@]}" --data "$SHARED/ground_truth" \
+  [ -f "$out" ] || nice -n 5 "$ENS2ZOO" train "${args[@]}" --data "$SHARED/ground_truth" \
     --threads 1 --resume --log-every 100 -o "$out" > "benchmarks/gcamp8/logs/candidate_${name}_$FOLD.log" 2>&1
   table=$DIR/${name}_conditions.csv
   [ -f "$table" ] || nice -n 5 "$ENS2ZOO" evaluate --weights "$out" --data "$SHARED/ground_truth" --fold "$FOLD" \

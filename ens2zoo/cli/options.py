@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ens2zoo.errors import InputError
-from ens2zoo.training.config import OPTIMIZERS, TrainingConfig
+from ens2zoo.training.config import LR_SCHEDULES, OPTIMIZERS, TrainingConfig
 from ens2zoo.training.recipes import FamilyRecipe, Recipe, get_family_recipe, get_recipe, list_recipes
 
 if TYPE_CHECKING:
@@ -95,7 +95,7 @@ def model_from_args(args: argparse.Namespace) -> SpikeModel:
 
 #: training flags → TrainingConfig fields
 _CONFIG_FLAGS = {"loss": "loss", "optimizer": "optimizer",
-                 "lr": "lr", "batch_size": "batch_size", "max_iter": "max_iter",
+                 "lr": "lr", "lr_schedule": "lr_schedule", "batch_size": "batch_size", "max_iter": "max_iter",
                  "patience": "patience", "seed": "seed", "loss_window": "loss_window", "hours": "hours",
                  "threads": "threads", "compile": "compile"}
 
@@ -113,6 +113,8 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"adam (published) or adagrad (CASCADE's) "
                                                           f"(default: {d.optimizer})")
     p.add_argument("--lr", type=float, help=f"learning rate (default: {d.lr:g})")
+    p.add_argument("--lr-schedule", choices=LR_SCHEDULES,
+                   help=f"constant (published) or cosine (annealed to 0 at --max-iter) (default: {d.lr_schedule})")
     p.add_argument("--batch-size", type=int, help=f"windows per iteration (default: {d.batch_size})")
     p.add_argument("--max-iter", type=int, help=f"iteration cap (default: {d.max_iter})")
     p.add_argument("--patience", type=int, help=f"early-stopping patience, iterations (default: {d.patience})")

@@ -113,12 +113,18 @@ def reimage(recording: Recording, frame_rate: float, noise_level: float | None,
     return replace(recording, trace=r.trace60, frame_rate=r.frame_rate, noise_level=r.noise_level)
 
 
+#: how :class:`ReimageSpec` draws each copy's ν within its range
+NOISE_SCALES = ("linear", "log")
+
+
 @dataclass(frozen=True)
 class ReimageSpec:
     """How training data are re-imaged: ``copies`` extra copies of every recording.
 
     Each copy of a recording gets a frame rate drawn uniformly from ``frame_rates`` (Hz)
-    and a target ν drawn uniformly from ``noise_levels`` = (low, high) %·Hz^-1/2, then
+    and a target ν drawn from ``noise_levels`` = (low, high) %·Hz^-1/2 — uniformly
+    (``noise_scale="linear"``) or log-uniformly (``"log"``: as many copies per octave of ν,
+    so ν 1–20 puts 46 % of the copies below ν 4 instead of 16 %) — then
     :func:`reimage_trace` (recordings already noisier keep their own noise).  The
     originals are kept too when ``keep_original``.  Draws are seeded by
     (dataset, neuron, recording, copy, ``seed``), so the training set does not depend on
@@ -134,6 +140,7 @@ class ReimageSpec:
     copies: int = 3
     keep_original: bool = True
     seed: int = 0
+    noise_scale: str = "linear"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame_rates", tuple(float(r) for r in self.frame_rates))
@@ -143,12 +150,16 @@ class ReimageSpec:
         low, high = self.noise_levels
         if not 0 <= low <= high:
             raise InputError(f"re-imaging noise range {self.noise_levels} must be (low, high) with 0 ≤ low ≤ high")
+        if self.noise_scale not in NOISE_SCALES:
+            raise InputError(f"re-imaging noise scale {self.noise_scale!r}: use one of {', '.join(NOISE_SCALES)}")
+        if self.noise_scale == "log" and not low > 0:
+            raise InputError(f"re-imaging noise range {self.noise_levels} drawn log-uniformly must start above ν 0")
         if self.copies < 1:
             raise InputError(f"re-imaging copies={self.copies} must be ≥ 1")
 
     @classmethod
     def parse(cls, text: str) -> ReimageSpec:
-        """From ``"rates=7.5,15,30;noise=1-9;copies=3;original=1;seed=0"`` (any subset, any order)."""
+        """From ``"rates=7.5,15,30;noise=1-9;scale=log;copies=3;original=1;seed=0"`` (any subset, any order)."""
         fields: dict = {}
         for item in (p.strip() for p in str(text).split(";") if p.strip()):
             key, sep, value = item.partition("=")
@@ -158,6 +169,8 @@ class ReimageSpec:
                 elif key == "noise":
                     low, _, high = value.partition("-")
                     fields["noise_levels"] = (float(low), float(high or low))
+                elif key == "scale":
+                    fields["noise_scale"] = value.strip()
                 elif key == "copies":
                     fields["copies"] = int(value)
                 elif key == "original":
@@ -170,12 +183,20 @@ class ReimageSpec:
                     raise ValueError
             except ValueError:
                 raise InputError(f"--reimage {text!r}: cannot read {item!r}; write e.g. "
-                                 "'rates=7.5,15,30;noise=1-9;copies=3;original=1;seed=0'") from None
+                                 "'rates=7.5,15,30;noise=1-9;scale=log;copies=3;original=1;seed=0'") from None
         return cls(**fields)
 
     def to_dict(self) -> dict:
         return {"frame_rates": list(self.frame_rates), "noise_levels": list(self.noise_levels),
-                "copies": self.copies, "keep_original": self.keep_original, "seed": self.seed}
+                "noise_scale": self.noise_scale, "copies": self.copies, "keep_original": self.keep_original,
+                "seed": self.seed}
+
+    def draw_noise_level(self, rng: np.random.Generator) -> float:
+        """One copy's target ν (%·Hz^-1/2) from ``noise_levels`` on ``noise_scale`` (one draw of ``rng``)."""
+        low, high = self.noise_levels
+        if self.noise_scale == "log":
+            return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+        return float(rng.uniform(low, high))
 
 
 def reimage_neurons(neurons: list[Neuron], spec: ReimageSpec) -> list[Neuron]:
@@ -187,7 +208,7 @@ def reimage_neurons(neurons: list[Neuron], spec: ReimageSpec) -> list[Neuron]:
             for rec in neuron.recordings:
                 rng = np.random.default_rng(condition_seed(neuron.dataset, neuron.name, rec.index, copy, spec.seed))
                 rate = float(spec.frame_rates[rng.integers(len(spec.frame_rates))])
-                nu = float(rng.uniform(*spec.noise_levels))
+                nu = spec.draw_noise_level(rng)
                 recordings.append(reimage(rec, rate, nu, rng))
         out.append(replace(neuron, recordings=recordings))
     return out

@@ -15,6 +15,8 @@ from ens2zoo.errors import InputError
 
 #: Optimisers :func:`ens2zoo.training.fit` can use.
 OPTIMIZERS = ("adam", "adagrad")
+#: Learning-rate schedules over a run: ``constant`` (published) or ``cosine`` (from ``lr`` to 0 at ``max_iter``).
+LR_SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,8 @@ class TrainingConfig:
         optimizer: ``"adam"`` (published ENS²) or ``"adagrad"`` (CASCADE's, with Keras's
             defaults: initial accumulator 0.1, ε 1e-7).
         lr: learning rate of the optimiser (per iteration, dimensionless).
+        lr_schedule: ``"constant"`` (published: ``lr`` throughout) or ``"cosine"`` (``lr`` annealed
+            to 0 over ``max_iter`` iterations, half a cosine period; early stopping still applies).
         batch_size: windows per iteration.
         max_iter: iteration cap.
         patience: early stopping: iterations without improvement of the (windowed) training loss.
@@ -43,6 +47,7 @@ class TrainingConfig:
     loss: str = "mse"
     optimizer: str = "adam"
     lr: float = 1e-3
+    lr_schedule: str = "constant"
     batch_size: int = 1024
     max_iter: int = 5000
     patience: int = 500
@@ -61,6 +66,8 @@ class TrainingConfig:
                              "and lr > 0")
         if self.optimizer not in OPTIMIZERS:
             raise InputError(f"optimizer={self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise InputError(f"lr_schedule={self.lr_schedule!r}: use one of {', '.join(LR_SCHEDULES)}")
         if self.hours is not None and not self.hours > 0:
             raise InputError(f"hours={self.hours!r} must be a positive number of hours")
         if self.threads is not None and self.threads < 1:
@@ -80,7 +87,7 @@ class TrainingConfig:
     #: settings that change the speed of a run (and its weights only in the last bits): a recipe's run may set them
     SPEED_KEYS = ("threads", "compile")
     #: settings that change the weights a run produces (a checkpoint must match them to be resumed)
-    RESUME_KEYS = ("loss", "optimizer", "lr", "batch_size", "seed", "loss_window", "hours", "reimage")
+    RESUME_KEYS = ("loss", "optimizer", "lr", "lr_schedule", "batch_size", "seed", "loss_window", "hours", "reimage")
 
     def resume_key(self) -> dict[str, Any]:
         full = self.to_dict()

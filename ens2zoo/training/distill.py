@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -43,7 +42,7 @@ from ens2zoo.errors import InputError
 from ens2zoo.training.checkpoint import TrainingState
 from ens2zoo.training.config import TrainingConfig
 from ens2zoo.training.fit import make_optimizer
-from ens2zoo.training.loop import Callback, StoppingRule, seeded_init, train_loop
+from ens2zoo.training.loop import Callback, StoppingRule, cosine_schedule, seeded_init, train_loop
 from ens2zoo.utils.atomic import atomic_path
 from ens2zoo.utils.devices import resolve_device
 
@@ -238,10 +237,6 @@ def cropped_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, cr
     return (diff * diff).sum() / m.sum().clamp_min(1.0)
 
 
-def _cosine(lr: float, iteration: int, total: int) -> float:
-    return lr * 0.5 * (1.0 + math.cos(math.pi * (iteration - 1) / total))
-
-
 def _log_every(stage: str, n: int) -> Callback:
     """A callback logging the stage's loss every ``n`` iterations."""
 
@@ -285,7 +280,7 @@ def train_stage(net: nn.Module, windows: TrainingWindows, target: np.ndarray, *,
     result = train_loop(net, sample, partial(cropped_mse, crop=crop),
                         StoppingRule(iterations, settings.loss_window, judge_last=True),
                         optimizer=partial(make_optimizer, config=settings),
-                        schedule=partial(_cosine, lr, total=iterations), device=dev, checkpoint=checkpoint,
+                        schedule=cosine_schedule(lr, iterations), device=dev, checkpoint=checkpoint,
                         checkpoint_every=settings.checkpoint_every, resume=resume,
                         resume_key=key, callbacks=[_log_every(stage, log_every)] if log_every else (), desc=stage)
     report = result.report

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import copy
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,18 @@ log = logging.getLogger(__name__)
 Sampler = Callable[[int], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 #: iteration (1-based) → learning rate
 Schedule = Callable[[int], float]
+
+
+def cosine_schedule(lr: float, total: int) -> Schedule:
+    """Learning rate ``lr`` annealed over ``total`` iterations: ``lr · (1 + cos(π (i − 1) / total)) / 2``
+    at iteration i (1-based): ``lr`` at the first, → 0 at the last."""
+    return partial(_cosine, lr, total=total)
+
+
+def _cosine(lr: float, iteration: int, total: int) -> float:
+    return lr * 0.5 * (1.0 + math.cos(math.pi * (iteration - 1) / total))
+
+
 #: called as ``cb(iteration, loss, state)`` after each iteration; returning True stops the run
 Callback = Callable[[int, float, TrainingState], bool | None]
 

@@ -301,9 +301,12 @@ def same_recipe(recorded: Any, recipe: Recipe) -> bool:
     same architecture, hyper-parameters and settings (speed settings aside; settings added since
     the file was written take their defaults)."""
     defaults = TrainingConfig().to_dict()
+    reimage_defaults = ReimageSpec().to_dict()
 
     def key(r: dict) -> tuple:
         config = {**defaults, **r.get("config", {})}
+        if isinstance(config["reimage"], dict):
+            config["reimage"] = {**reimage_defaults, **config["reimage"]}
         return (r.get("architecture"), r.get("hparams"),
                 {k: v for k, v in config.items() if k not in TrainingConfig.SPEED_KEYS})
 
