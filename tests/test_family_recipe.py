@@ -21,6 +21,7 @@ from ens2zoo.data.groups import (
     GCAMP8_SELECTION_FOLDS,
     GROUPS,
     dataset_pattern,
+    get_fold,
     mouse_of,
     select_neurons,
     split_selection,
@@ -77,6 +78,12 @@ def test_mouse_folds_match_the_database(ground_truth_dir):
     held, training = chosen(fold.held_out), chosen(fold.training)
     assert held and training and not held & training and held | training == everything
     assert {mouse_of(n) for _, n in held} == {"471994", "472180", "472182"}
+    for variant in ("DS30", "DS31", "DS32"):  # the variant folds: one variant out, the other two train
+        fold = get_fold(variant.lower())
+        held, training = chosen(fold.held_out), chosen(fold.training)
+        assert {d for d, _ in held} == {d for d in files if d.startswith(variant)}
+        assert held | training == everything and not held & training
+        assert not {d for d, _ in training} & {d for d, _ in held}
 
 
 @pytest.fixture(scope="module")

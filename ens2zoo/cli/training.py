@@ -213,7 +213,8 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
                         f"(default: the recipe's group; without a recipe excitatory = {EXCITATORY_TRAINING!r})")
     t.add_argument("--exclude", help="comma-separated globs of datasets (or DS/FILE neurons) to leave out")
     t.add_argument("--fold", metavar="M1", help="train on a catalogue fold's training data (GCaMP8 mouse folds "
-                                                 "M1-M5: every GCaMP8 mouse but the fold's)")
+                                                 "M1-M5: every GCaMP8 mouse but the fold's; variant folds "
+                                                 "DS30-DS32: the other two jGCaMP8 variants)")
     t.add_argument("-o", "--output", required=True, help="weights file to write (.safetensors); a folder for a "
                                                           "family recipe (ens2-exc, ens2-inh, ens2-gcamp8)")
     add_training_args(t)
@@ -232,7 +233,7 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated globs of dataset folders, DS/FILE globs of neurons, !-prefixed exclusions "
                         "or a group name (excitatory, inhibitory, gcamp8) (default: all)")
     e.add_argument("--fold", metavar="M2", help="score a catalogue fold's held-out neurons (GCaMP8 mouse folds "
-                                                 "M1-M5)")
+                                                 "M1-M5, variant folds DS30-DS32)")
     e.add_argument("--stride", type=int, default=1, help="window stride (1 = exact, as published)")
     e.add_argument("-o", "--output", required=True, help="per-neuron metrics table to write (.csv)")
     e.add_argument("--threads", type=int, help="torch CPU threads")

@@ -20,7 +20,9 @@ so the GCaMP8 group is cross-validated over *mouse folds*: the mice of each vari
 (8f, 8m, 8s), sorted by number, are dealt to folds ``M1``–``M5`` in turn (mouse i of a
 variant to fold i mod 5), so every fold holds out one or two mice of every variant and
 trains on all other GCaMP8 mice.  ``M1`` is the selection fold (designs are chosen
-there); ``M2``–``M5`` are the report folds.
+there); ``M2``–``M5`` are the report folds.  The *variant folds* ``DS30``–``DS32`` leave one
+jGCaMP8 variant out (train on the other two): how a model carries over to a variant it never
+saw (:data:`GCAMP8_VARIANT_FOLDS`).
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ from ens2zoo.utils.checks import split_globs
 
 __all__ = [
     "EXCITATORY_FOLDS", "FAST_REPORT_FOLDS", "FAST_SELECTION_FOLDS", "GCAMP8_CONDITIONS", "GCAMP8_MICE",
-    "GCAMP8_MOUSE_FOLDS", "GCAMP8_REPORT_FOLDS", "GCAMP8_SELECTION_FOLDS", "GROUPS", "INHIBITORY_FOLDS",
-    "PAPER_CONDITIONS", "PEERS", "PEER_FOLDS", "REIMAGED_CONDITIONS", "REPORT_FOLDS", "Fold", "dataset_pattern",
-    "get_fold", "group_pattern", "lodo_name", "mouse_of", "select_neurons", "split_selection",
+    "GCAMP8_MOUSE_FOLDS", "GCAMP8_REPORT_FOLDS", "GCAMP8_SELECTION_FOLDS", "GCAMP8_VARIANT_FOLDS", "GROUPS",
+    "INHIBITORY_FOLDS", "PAPER_CONDITIONS", "PEERS", "PEER_FOLDS", "REIMAGED_CONDITIONS", "REPORT_FOLDS", "Fold",
+    "dataset_pattern", "get_fold", "group_pattern", "lodo_name", "mouse_of", "select_neurons", "split_selection",
 ]
 
 #: named dataset groups (selections); ``excitatory`` is ENS²'s excitatory training set (DS01 never trains)
@@ -109,14 +111,19 @@ GCAMP8_SELECTION_FOLDS = ("M1",)
 #: the GCaMP8 condition grid: the paper's plus ``30:0`` (30 Hz at the recording's own noise)
 GCAMP8_CONDITIONS = f"native,30:0,{REIMAGED_CONDITIONS}"
 GCAMP8_REPORT_FOLDS = ("M2", "M3", "M4", "M5")
+#: the GCaMP8 variant folds: each jGCaMP8 variant (8f DS30, 8m DS31, 8s DS32) held out, the other two train
+GCAMP8_VARIANT_FOLDS: dict[str, Fold] = {
+    ds: Fold(ds, f"{ds}*", f"{GROUPS['gcamp8']},!{ds}*") for ds in GCAMP8_MICE}
+_FOLDS = {**GCAMP8_MOUSE_FOLDS, **GCAMP8_VARIANT_FOLDS}
 
 
 def get_fold(name: str) -> Fold:
-    """A catalogue fold by name (``M1``–``M5``; the message lists them)."""
+    """A catalogue fold by name (mouse folds ``M1``–``M5``, variant folds ``DS30``–``DS32``; the message
+    lists them)."""
     try:
-        return GCAMP8_MOUSE_FOLDS[name.upper()]
+        return _FOLDS[name.upper()]
     except KeyError:
-        raise InputError(f"unknown fold {name!r}: known: {', '.join(GCAMP8_MOUSE_FOLDS)}") from None
+        raise InputError(f"unknown fold {name!r}: known: {', '.join(_FOLDS)}") from None
 
 
 def group_pattern(name_or_pattern: str) -> str:
