@@ -6,6 +6,8 @@
 #   joint  the same recipe on the fold's GCaMP8 mice and the classic excitatory datasets DS02–DS21
 #   cosine the recipe's settings with the learning rate annealed to 0 over the 1500 iterations (--lr-schedule cosine)
 #   lognu  the recipe's settings with each copy's ν drawn log-uniformly in 1–20 (46 % of copies below ν 4, not 16 %)
+#   DS30, DS31, DS32  a member per variant: the recipe on the fold's training mice of that variant only, scored
+#          on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
 # and is scored alone, uncalibrated, on the fold's held-out mice (stride 4) into <name>_conditions.csv;
 # the fold's own member is in results/ens2-gcamp8-uncalibrated_<FOLD>_conditions.csv.  Two at a time.
@@ -30,14 +32,17 @@ one() {
     joint) args=(--datasets gcamp8,excitatory --exclude "$HELD_OUT") ;;
     cosine) args=("${settings[@]}" --reimage "$nm_reimage" --lr-schedule cosine) ;;
     lognu) args=("${settings[@]}" --reimage "$nm_reimage;scale=log") ;;
+    DS3[0-2]) args=(--datasets "$name*" --exclude "$HELD_OUT") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;
   esac
-  case $name in long|joint) args=(--recipe ens2-gcamp8-nm "${args[@]}") ;; esac
+  case $name in long|joint|DS3[0-2]) args=(--recipe ens2-gcamp8-nm "${args[@]}") ;; esac
+  local scored=(--fold "$FOLD")  # a variant's member: only that variant's held-out neurons
+  case $name in DS3[0-2]) scored=(--datasets "$(tr ',' '\n' <<< "$HELD_OUT" | grep "^$name" | paste -sd,)") ;; esac
   out=$DIR/$name.safetensors
   [ -f "$out" ] || nice -n 5 "$ENS2ZOO" train "${args[@]}" --data "$SHARED/ground_truth" \
     --threads 1 --resume --log-every 100 -o "$out" > "benchmarks/gcamp8/logs/candidate_${name}_$FOLD.log" 2>&1
   table=$DIR/${name}_conditions.csv
-  [ -f "$table" ] || nice -n 5 "$ENS2ZOO" evaluate --weights "$out" --data "$SHARED/ground_truth" --fold "$FOLD" \
+  [ -f "$table" ] || nice -n 5 "$ENS2ZOO" evaluate --weights "$out" --data "$SHARED/ground_truth" "${scored[@]}" \
     --conditions 30:4,30:8,7.5:4 --stride 4 --threads 1 -o "$table" \
     > "benchmarks/gcamp8/logs/evaluate_candidate_${name}_$FOLD.log" 2>&1
   echo "done $name"
