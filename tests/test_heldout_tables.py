@@ -79,3 +79,26 @@ def test_high_noise_lines_pool_the_folds_each_family_has(tmp_path):
     fold = next(line for line in lines if line.startswith("| DS09 |"))
     assert [c.strip() for c in fold.strip("|").split("|")] == ["DS09", "31.0", "35.0", "15.0", "19.0"]
     assert high_noise_lines(tmp_path / "none") == []
+
+
+def test_variant_fold_lines_compare_on_the_report_folds_neurons_of_the_variant(tmp_path):
+    from ens2zoo.benchmark.heldout_tables import gcamp8_variant_lines
+
+    # report folds M2, M3: neurons n0..n3 each, DS30 holds n0 and n2 of each fold
+    for fold, shift in (("M2", 0.0), ("M3", 4.0)):
+        write_condition_csv(tmp_path / f"ens2-exc_{fold}_conditions.csv",
+                            _rows([50.0 + shift, 0.0, 60.0 + shift, 0.0], [2.0, 9.0, 3.0, 9.0], 30.0, 4.0))
+        write_condition_csv(tmp_path / f"ens2-gcamp8-uncalibrated_{fold}_conditions.csv",
+                            _rows([80.0 + shift, 0.0, 90.0 + shift, 0.0], [1.0, 9.0, 1.2, 9.0], 30.0, 4.0))
+    # the variant fold scored every DS30 neuron; the fold's neurons are named as in the mouse folds
+    variant = _rows([70.0, 0.0, 72.0, 0.0, 99.0], [0.5, 0.0, 0.7, 0.0, 0.6], 30.0, 4.0)
+    variant[4]["neuron"] = "selection-fold neuron"  # a DS30 neuron of M1: not a report-fold neuron, left out
+    write_condition_csv(tmp_path / "ens2-gcamp8-uncalibrated_DS30_conditions.csv", variant)
+    lines = gcamp8_variant_lines(tmp_path, folds=("M2", "M3"))
+    assert "### DS30 held out" in lines
+    row = next(line for line in lines if line.startswith("| 30:4 |"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    # 2 DS30 neurons (n0, n2) × 2 folds share names: 4 mouse-fold rows of 80/90/84/94 → 87.0; the variant
+    # fold's rows for n0 and n2 → 71.0; ens2-exc 50/60/54/64 → 57.0
+    assert cells[:6] == ["30:4", "4", "87.0", "71.0", "57.0", "-16.0"]
+    assert gcamp8_variant_lines(tmp_path / "none") == []

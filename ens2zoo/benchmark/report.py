@@ -23,7 +23,13 @@ import numpy as np
 
 from ens2zoo.benchmark.conditions import parse_conditions, row_condition
 from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv, row_count
-from ens2zoo.benchmark.heldout_tables import cascade_published_lines, gcamp8_lines, high_noise_lines, median_iqr
+from ens2zoo.benchmark.heldout_tables import (
+    cascade_published_lines,
+    gcamp8_lines,
+    gcamp8_variant_lines,
+    high_noise_lines,
+    median_iqr,
+)
 from ens2zoo.benchmark.published import published_metrics_path, read_published_metrics
 from ens2zoo.data.groups import EXCITATORY_FOLDS, INHIBITORY_FOLDS, PAPER_CONDITIONS, PEERS
 from ens2zoo.utils.atomic import atomic_path
@@ -351,7 +357,9 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                               "Recording conditions, excitatory folds")
     lines += _condition_table(conditions, ("ens2-v1", "ens2-nm", "ens2-inh"), INHIBITORY_FOLDS,
                               "Recording conditions, inhibitory folds")
-    lines += gcamp8_lines(gcamp8_folder or folder.parent / "gcamp8" / "results")
+    gcamp8_results = gcamp8_folder or folder.parent / "gcamp8" / "results"
+    lines += gcamp8_lines(gcamp8_results)
+    lines += gcamp8_variant_lines(gcamp8_results)
     lines += cascade_published_lines(folder / "cascade-published")
     lines += high_noise_lines(folder / "highnoise")
     figures = _figures(native, published, folder)
