@@ -153,12 +153,11 @@ def test_compiled_training_is_deterministic_and_has_the_eager_gradients(windows)
 def test_cli_recipe_may_add_compile():
     import argparse
 
-    from ens2zoo.cli.options import recipe_from_args
+    from ens2zoo.cli.options import add_training_args, recipe_from_args
 
-    args = argparse.Namespace(recipe="unet", arch=None, hparam=None, reimage=None, loss=None, optimizer=None,
-                              lr=None, batch_size=None, max_iter=None, patience=None, seed=None, loss_window=None,
-                              hours=None, threads=1, compile=True)
-    recipe = recipe_from_args(args)
+    parser = argparse.ArgumentParser()
+    add_training_args(parser)
+    recipe = recipe_from_args(parser.parse_args(["--recipe", "unet", "--threads", "1", "--compile"]))
     assert recipe.name == "unet" and recipe.config.compile and recipe.config.threads == 1
     assert recipe.config.replace(compile=False, threads=None) == ens2zoo.training.recipes.get_recipe("unet").config
 
