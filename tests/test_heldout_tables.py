@@ -93,7 +93,7 @@ def test_variant_fold_lines_compare_on_the_report_folds_neurons_of_the_variant(t
     # the variant fold scored every DS30 neuron; the fold's neurons are named as in the mouse folds
     variant = _rows([70.0, 0.0, 72.0, 0.0, 99.0], [0.5, 0.0, 0.7, 0.0, 0.6], 30.0, 4.0)
     variant[4]["neuron"] = "selection-fold neuron"  # a DS30 neuron of M1: not a report-fold neuron, left out
-    write_condition_csv(tmp_path / "ens2-gcamp8-nm_DS30_conditions.csv", variant)
+    write_condition_csv(tmp_path / "ens2-gcamp8-uncalibrated_DS30_conditions.csv", variant)
     lines = gcamp8_variant_lines(tmp_path, folds=("M2", "M3"))
     assert "### DS30 held out" in lines
     row = next(line for line in lines if line.startswith("| 30:4 |"))

@@ -5,7 +5,7 @@
 the report folds that every compared model has, the median correlation (%) and the median ``count``
 (Σ rate / true spikes) with its interquartile range, for each model, on the same neurons; then the
 same per indicator variant (jGCaMP8f, 8m, 8s); :func:`gcamp8_variant_lines` the variant folds
-(``ens2-gcamp8-nm_DS3x_conditions.csv``: a variant the family never saw).
+(``ens2-gcamp8-uncalibrated_DS3x_conditions.csv``: a variant the family never saw).
 :func:`cascade_published_lines` does the same per held-out dataset for CASCADE's published model
 (``benchmarks/lodo/cascade_published.sh``).
 """
@@ -120,33 +120,33 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
 
 
 _VARIANT_FILE = re.compile(r"(.+)_(DS3[0-2])_conditions\.csv")
-#: what the variant folds train (the noise-matched member: it serves every row at ν ≥ 1.5) and what it is set beside
-_VARIANT_MODEL, _MOUSE_MODEL = "ens2-gcamp8-nm", "ens2-gcamp8-uncalibrated"
+#: the family the variant folds and the mouse folds train (scored uncalibrated: the count gains are per variant)
+_FAMILY = "ens2-gcamp8-uncalibrated"
 
 
 def gcamp8_variant_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS) -> list[str]:
-    """Markdown for the GCaMP8 variant folds (``ens2-gcamp8-nm_DS3x_conditions.csv``,
+    """Markdown for the GCaMP8 variant folds (``ens2-gcamp8-uncalibrated_DS3x_conditions.csv``,
     ``benchmarks/gcamp8/variant_folds.sh``): per held-out variant, on its neurons of the report mouse folds,
-    the noise-matched member trained without that variant against the mouse folds' family (trained on the
-    variant's other mice too) and ``ens2-exc``; empty without tables."""
-    variant_tables = _collect(folder, _VARIANT_FILE).get(_VARIANT_MODEL, {})
+    the family trained without that variant against the mouse folds' family (trained on the variant's other
+    mice too) and ``ens2-exc``; empty without tables."""
+    variant_tables = _collect(folder, _VARIANT_FILE).get(_FAMILY, {})
     mouse = collect_mouse_folds(folder)
-    if not variant_tables or not all(m in mouse for m in (_MOUSE_MODEL, "ens2-exc")):
+    if not variant_tables or not all(m in mouse for m in (_FAMILY, "ens2-exc")):
         return []
-    common = [f for f in folds if f in mouse[_MOUSE_MODEL] and f in mouse["ens2-exc"]]
+    common = [f for f in folds if f in mouse[_FAMILY] and f in mouse["ens2-exc"]]
     names = ["mouse folds", "variant fold", "ens2-exc"]
     lines = ["## jGCaMP8 variant folds: a variant the family never saw", "",
-             "Each variant fold trains `ens2-gcamp8`'s noise-matched member (recipe `ens2-gcamp8-nm`, which serves "
-             "every recording at ν ≥ 1.5, so every row below) on the other two jGCaMP8 variants and scores it on the "
-             "held-out variant's neurons (`benchmarks/gcamp8/variant_folds.sh`; uncalibrated, as the count gains are "
-             "per variant). Set beside, on the same neurons (those of the report mouse folds "
+             "Each variant fold trains `ens2-gcamp8` (both members, recipe `ens2-gcamp8`) on the other two jGCaMP8 "
+             "variants and scores it on the held-out variant's neurons (`benchmarks/gcamp8/variant_folds.sh`; "
+             "uncalibrated, as the count gains are per variant). Set beside, on the same neurons (those of the "
+             "report mouse folds "
              f"{', '.join(common)}): `mouse folds`, the mouse folds' family (trained on the variant's other mice "
              "and the other variants; uncalibrated), and `ens2-exc`. Δ corr = variant fold − mouse folds: what "
              "the variant's own data (other mice) are worth.", ""]
     for fold in sorted(variant_tables):
         held = {(r["dataset"], r["neuron"]) for f in common for r in mouse["ens2-exc"][f]
                 if str(r["dataset"]).startswith(fold)}
-        sources = [[r for f in common for r in mouse[_MOUSE_MODEL][f]], variant_tables[fold],
+        sources = [[r for f in common for r in mouse[_FAMILY][f]], variant_tables[fold],
                    [r for f in common for r in mouse["ens2-exc"][f]]]
         lines += [f"### {fold} held out", "", *_header(names, "condition")]
         for cond in parse_conditions(GCAMP8_CONDITIONS):
