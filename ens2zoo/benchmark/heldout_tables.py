@@ -143,11 +143,11 @@ def gcamp8_variant_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPOR
              f"{', '.join(common)}): `mouse folds`, the mouse folds' family (trained on the variant's other mice "
              "and the other variants; uncalibrated), and `ens2-exc`. Δ corr = variant fold − mouse folds: what "
              "the variant's own data (other mice) are worth.", ""]
+    pooled_family = [r for f in common for r in mouse[_FAMILY][f]]
+    pooled_exc = [r for f in common for r in mouse["ens2-exc"][f]]
     for fold in sorted(variant_tables):
-        held = {(r["dataset"], r["neuron"]) for f in common for r in mouse["ens2-exc"][f]
-                if str(r["dataset"]).startswith(fold)}
-        sources = [[r for f in common for r in mouse[_FAMILY][f]], variant_tables[fold],
-                   [r for f in common for r in mouse["ens2-exc"][f]]]
+        held = {(r["dataset"], r["neuron"]) for r in pooled_exc if str(r["dataset"]).startswith(fold)}
+        sources = [pooled_family, variant_tables[fold], pooled_exc]
         lines += [f"### {fold} held out", "", *_header(names, "condition")]
         for cond in parse_conditions(GCAMP8_CONDITIONS):
             groups = [[r for r in rows if (r["dataset"], r["neuron"]) in held and row_condition(r).label == cond.label]
