@@ -97,7 +97,7 @@ def model_from_args(args: argparse.Namespace) -> SpikeModel:
 _CONFIG_FLAGS = {"loss": "loss", "optimizer": "optimizer",
                  "lr": "lr", "lr_schedule": "lr_schedule", "batch_size": "batch_size", "max_iter": "max_iter",
                  "patience": "patience", "seed": "seed", "loss_window": "loss_window", "hours": "hours",
-                 "threads": "threads", "compile": "compile"}
+                 "threads": "threads", "compile": "compile", "ensemble": "ensemble"}
 
 
 def add_training_args(p: argparse.ArgumentParser) -> None:
@@ -125,6 +125,10 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--reimage", metavar="SPEC",
                    help="also train on re-imaged copies, e.g. 'rates=7.5,15,30;noise=1-9;copies=3' "
                         "(frame rates in Hz, ν range in %%·Hz^-1/2; see ens2zoo.data.reimage.ReimageSpec)")
+    p.add_argument("--ensemble", type=int, metavar="N",
+                   help=f"train N networks alike (seeds --seed … --seed+N-1) and save their mean, as CASCADE "
+                        f"averages five; each is kept beside -o as it finishes, so a re-run resumes "
+                        f"(default: {d.ensemble})")
     p.add_argument("--threads", type=int, help="torch CPU threads (restored afterwards)")
     p.add_argument("--compile", action="store_true", default=None,
                    help="train the network compiled by torch.compile: ~1.2x per U-Net iteration on the CPU, "

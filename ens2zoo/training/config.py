@@ -42,6 +42,10 @@ class TrainingConfig:
         checkpoint_every: iterations between checkpoints.
         reimage: train on re-imaged copies of the data too (frame rates, ν range, copies);
             None = the published protocol, bit for bit.
+        ensemble: networks trained alike on the same data with seeds ``seed``, ``seed + 1``, …, whose
+            outputs are averaged (:class:`~ens2zoo.architectures.ensemble.Ensemble`, as CASCADE averages
+            five); 1 = one network.  ``ens2zoo train`` (:func:`ens2zoo.workflows.runner.train_and_save`)
+            trains them; :func:`ens2zoo.training.fit.fit` trains one network.
     """
 
     loss: str = "mse"
@@ -58,6 +62,7 @@ class TrainingConfig:
     compile: bool = False
     checkpoint_every: int = 250
     reimage: ReimageSpec | None = None
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         if (self.batch_size < 1 or self.max_iter < 1 or self.patience < 1 or self.loss_window < 1
@@ -68,6 +73,8 @@ class TrainingConfig:
             raise InputError(f"optimizer={self.optimizer!r}: use one of {', '.join(OPTIMIZERS)}")
         if self.lr_schedule not in LR_SCHEDULES:
             raise InputError(f"lr_schedule={self.lr_schedule!r}: use one of {', '.join(LR_SCHEDULES)}")
+        if not isinstance(self.ensemble, int) or self.ensemble < 1:
+            raise InputError(f"ensemble={self.ensemble!r} must be a whole number of networks ≥ 1")
         if self.hours is not None and not self.hours > 0:
             raise InputError(f"hours={self.hours!r} must be a positive number of hours")
         if self.threads is not None and self.threads < 1:

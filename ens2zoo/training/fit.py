@@ -117,6 +117,10 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
         :class:`FitResult` with the best state (on the CPU) and the :class:`TrainingReport`.
     """
     config = config or TrainingConfig()
+    if config.ensemble != 1:
+        raise InputError(f"ensemble={config.ensemble}: fit trains one network; train an ensemble with "
+                         "ens2zoo.workflows.runner.train_and_save (ens2zoo train --ensemble N), which trains "
+                         "its networks one by one (resumably) and saves their mean")
     windows = _as_windows(data, window)
     dev = resolve_device(device)
     shards = torch.get_num_threads() if dev.type == "cpu" and not is_stochastic(net) else 1

@@ -16,6 +16,7 @@ from typing import Any
 
 import torch
 
+from ens2zoo.architectures.ensemble import Ensemble, ensemble_size
 from ens2zoo.errors import InputError, WeightsError
 from ens2zoo.model import Member, SpikeModel
 from ens2zoo.utils.files import sha256_file
@@ -55,6 +56,16 @@ def _build(spec: Architecture, hparams: Mapping[str, Any]) -> torch.nn.Module:
         raise InputError(f"architecture {spec.name!r} cannot be built with {dict(hparams)}: {exc}") from exc
 
 
+def _loaded(spec: Architecture, hparams: Mapping[str, Any], path: str | os.PathLike) -> torch.nn.Module:
+    """The network ``path``'s weights describe, loaded: one network of ``spec``, or an
+    :class:`~ens2zoo.architectures.ensemble.Ensemble` of them when the file holds several (``nets.<k>.``)."""
+    state = read_state_dict(path)
+    size = ensemble_size(state)
+    net = _build(spec, hparams) if size == 1 else Ensemble([_build(spec, hparams) for _ in range(size)])
+    load_into(net, state, source=str(path), architecture=spec.name)
+    return net
+
+
 def create(arch: str, weights: str | os.PathLike | None = None, *, device: str | torch.device = "cpu",
            preprocessing: Preprocessing | None = None, **hparams: Any) -> SpikeModel:
     """Build architecture ``arch`` with ``hparams``; load ``weights`` if given.
@@ -63,18 +74,16 @@ def create(arch: str, weights: str | os.PathLike | None = None, *, device: str |
         arch: a name from :func:`ens2zoo.list_architectures`.
         weights: a ``.safetensors`` file or a torch state dict ``.pt`` (read with
             ``weights_only=True``; never unpickles code).  Published ENS² state dicts load as they are,
-            and keep their exact published function.
+            and keep their exact published function.  A file holding an ensemble (``nets.<k>.`` keys,
+            written by ``ens2zoo train`` with ``--ensemble N``) loads as the mean of its networks.
         device: ``"cpu"`` or ``"cuda"``.
         preprocessing: sampling rate / window / smoothing (default: the ENS² ones).
         **hparams: architecture keyword arguments (window, features, width, …).
     """
     spec = get_architecture(arch)
     hparams, preprocessing = resolve_hparams(spec, hparams, preprocessing)
-    net = _build(spec, hparams)
-    sha = None
-    if weights is not None:
-        load_into(net, read_state_dict(weights), source=str(weights), architecture=arch)
-        sha = sha256_file(weights)
+    net = _build(spec, hparams) if weights is None else _loaded(spec, hparams, weights)
+    sha = None if weights is None else sha256_file(weights)
     return SpikeModel(net, architecture=arch, hparams=hparams, preprocessing=preprocessing,
                       name=arch, sha256=sha, device=device, readout=spec.readout)
 
@@ -89,9 +98,7 @@ def _verified_net(entry: ModelEntry, spec: Architecture, hparams: Mapping[str, A
     if not sha256:
         raise WeightsError(f"zoo model {entry.name!r} has no sha256 in its manifest; refusing unverified weights")
     verify_sha256(path, sha256)
-    net = _build(spec, hparams)
-    load_into(net, read_state_dict(path), source=str(path), architecture=entry.architecture)
-    return net
+    return _loaded(spec, hparams, path)
 
 
 def load(name: str, device: str | torch.device = "cpu") -> SpikeModel:

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import platform
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import torch
 
 from ens2zoo._version import __version__
+from ens2zoo.architectures.ensemble import Ensemble
 from ens2zoo.data import Dataset, TrainingWindows, load_dataset
 from ens2zoo.data.reimage import reimage_neurons
 from ens2zoo.errors import InputError
 from ens2zoo.model import SpikeModel
-from ens2zoo.training.recipes import Recipe
+from ens2zoo.training.recipes import Recipe, same_recipe
+from ens2zoo.utils.files import safetensors_metadata
 from ens2zoo.workflows.factory import create
 
 log = logging.getLogger(__name__)
@@ -57,6 +61,19 @@ def model_window(recipe: Recipe) -> int:
     return resolve_hparams(get_architecture(recipe.architecture), recipe.hparams)[1].window
 
 
+def ensemble_part(output: str | os.PathLike, k: int) -> Path:
+    """Where network ``k`` of an ensemble trained into ``output`` is kept until the ensemble is
+    written: ``<output stem>.net<k>.safetensors`` beside it."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}.net{k}{output.suffix}")
+
+
+def part_recipe(recipe: Recipe, k: int) -> Recipe:
+    """Network ``k`` of ``recipe``'s ensemble: the recipe as one network with seed ``seed + k``."""
+    config = recipe.config.replace(ensemble=1, seed=recipe.config.seed + k)
+    return replace(recipe, config=config)
+
+
 def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike, recipe: Recipe, *,
                    device: str = "cpu", checkpoint: str | os.PathLike | None = None, resume: bool = False,
                    keep_checkpoint: bool = False, log_interval: int = 100,
@@ -66,15 +83,22 @@ def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike,
     The weights file records the recipe, the whole ``TrainingConfig`` and the run
     (datasets, hours, iterations, time, machine, versions) in its metadata.
 
+    A recipe with ``config.ensemble`` = n > 1 trains n networks on the same windows with seeds
+    ``seed`` … ``seed + n − 1``, each saved as it finishes (:func:`ensemble_part`; a part already there
+    and trained with :func:`part_recipe` is kept, an interrupted one resumes from its checkpoint),
+    then writes their :class:`~ens2zoo.architectures.ensemble.Ensemble` to ``output`` (its
+    ``training`` record lists each network's run) and removes the parts.
+
     Args:
         folders: dataset folders (see :func:`ens2zoo.data.find_datasets`), or loaded datasets
             (e.g. holding only the neurons a selection keeps).
         output: ``.safetensors`` file to write (atomically).
         recipe: architecture, hyper-parameters and training settings.
         device: ``"cpu"`` or ``"cuda"``.
-        checkpoint: checkpoint file (default ``OUTPUT.ckpt.safetensors``).
+        checkpoint: checkpoint file (default ``OUTPUT.ckpt.safetensors``; an ensemble's networks
+            checkpoint beside their parts).
         resume: continue from the checkpoint if it exists.
-        keep_checkpoint: keep the checkpoint once the weights are written.
+        keep_checkpoint: keep the checkpoint (an ensemble: its parts) once the weights are written.
         log_interval: log the loss every this many iterations (0: never).
         selection: the dataset/neuron selection the data came from (recorded), e.g. a mouse fold's.
 
@@ -86,31 +110,73 @@ def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike,
     config = recipe.config
     with torch_threads(config.threads):
         datasets = [f if isinstance(f, Dataset) else load_dataset(f, progress=None) for f in folders]
-        if config.reimage is not None:
+
+        @functools.cache
+        def windows() -> TrainingWindows:  # built once, and only if a network is trained
+            if config.reimage is None:
+                return TrainingWindows(datasets, window=model_window(recipe))
             neurons = [n for d in datasets for n in d.neurons]
-            windows = TrainingWindows(reimage_neurons(neurons, config.reimage), window=model_window(recipe))
-        else:
-            windows = TrainingWindows(datasets, window=model_window(recipe))
-        if config.hours:
-            windows = windows.subset_hours(config.hours, seed=config.seed)
-        model = create(recipe.architecture, device=device, **recipe.hparams)
-        ckpt = Path(checkpoint or f"{output}.ckpt.safetensors")
-        log.info("training %s (recipe %s) on %d datasets (%s); loss %s", recipe.architecture, recipe.name,
-                 len(folders), windows, config.loss)
-        model.fit(windows, config=config, progress=progress, checkpoint=ckpt, resume=resume,
-                  callbacks=[log_every(log_interval)] if log_interval else ())
-        report = model.training_report_
-        training = {
-            "datasets": [d.name for d in datasets], "neurons": sum(len(d.neurons) for d in datasets),
-            **({"selection": selection} if selection else {}),
-            "windows": len(windows), **config.to_dict(), "data_hours": round(windows.hours, 3),
-            "iterations": report.iterations, "best_iteration": report.best_iteration,
-            "best_loss": report.best_loss, "stopped_early": report.stopped_early,
-            "seconds": round(report.seconds, 1), "seconds_per_iteration": round(report.seconds_per_iteration, 4),
-            "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {device}",
-            "torch": torch.__version__, "ens2zoo": __version__,
-        }
+            return TrainingWindows(reimage_neurons(neurons, config.reimage), window=model_window(recipe))
+
+        run = dict(datasets=datasets, device=device, resume=resume, keep_checkpoint=keep_checkpoint,
+                   log_interval=log_interval, progress=progress, selection=selection)
+        if config.ensemble == 1:
+            return _train_network(windows(), output, recipe, checkpoint=checkpoint, **run)
+        parts = [ensemble_part(output, k) for k in range(config.ensemble)]
+        nets = []
+        for k, part in enumerate(parts):
+            one = part_recipe(recipe, k)
+            if part.is_file() and same_recipe(safetensors_metadata(part).get("recipe"), one):
+                log.info("ensemble network %d/%d: kept %s", k + 1, len(parts), part)
+                nets.append(create(recipe.architecture, weights=part, device=device, **recipe.hparams))
+            else:
+                if part.is_file():
+                    log.warning("%s was trained with other settings than network %d of recipe %s: retraining it",
+                                part, k + 1, recipe.name)
+                log.info("ensemble network %d/%d (seed %d)", k + 1, len(parts), one.config.seed)
+                nets.append(_train_network(windows(), part, one, checkpoint=None, **run)[0])
+        runs = [safetensors_metadata(p)["training"] for p in parts]
+        per_network = ("seed", "iterations", "best_iteration", "best_loss", "stopped_early", "seconds",
+                       "seconds_per_iteration")
+        training = {**{k: v for k, v in runs[0].items() if k not in per_network}, **config.to_dict(),
+                    "networks": [{k: r.get(k) for k in per_network} for r in runs]}
+        model = SpikeModel(Ensemble([m.net for m in nets]), architecture=nets[0].architecture,
+                           hparams=nets[0].hparams, preprocessing=nets[0].preprocessing, device=device,
+                           readout=nets[0].readout)
         sha = model.save(output, {"training": training, "recipe": recipe.to_dict()})
+    if not keep_checkpoint:
+        for part in parts:
+            part.unlink(missing_ok=True)
+    log.info("ensemble of %d networks written to %s (sha256 %s)", len(parts), output, sha)
+    return model, sha
+
+
+def _train_network(windows: TrainingWindows, output: str | os.PathLike, recipe: Recipe, *,
+                   datasets: Sequence[Dataset], device: str, checkpoint: str | os.PathLike | None, resume: bool,
+                   keep_checkpoint: bool, log_interval: int, progress: bool | None,
+                   selection: str | None) -> tuple[SpikeModel, str]:
+    """Train one network of ``recipe`` on ``windows`` and save it with its record (see :func:`train_and_save`)."""
+    config = recipe.config
+    if config.hours:
+        windows = windows.subset_hours(config.hours, seed=config.seed)
+    model = create(recipe.architecture, device=device, **recipe.hparams)
+    ckpt = Path(checkpoint or f"{output}.ckpt.safetensors")
+    log.info("training %s (recipe %s) on %d datasets (%s); loss %s", recipe.architecture, recipe.name,
+             len(datasets), windows, config.loss)
+    model.fit(windows, config=config, progress=progress, checkpoint=ckpt, resume=resume,
+              callbacks=[log_every(log_interval)] if log_interval else ())
+    report = model.training_report_
+    training = {
+        "datasets": [d.name for d in datasets], "neurons": sum(len(d.neurons) for d in datasets),
+        **({"selection": selection} if selection else {}),
+        "windows": len(windows), **config.to_dict(), "data_hours": round(windows.hours, 3),
+        "iterations": report.iterations, "best_iteration": report.best_iteration,
+        "best_loss": report.best_loss, "stopped_early": report.stopped_early,
+        "seconds": round(report.seconds, 1), "seconds_per_iteration": round(report.seconds_per_iteration, 4),
+        "machine": f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {device}",
+        "torch": torch.__version__, "ens2zoo": __version__,
+    }
+    sha = model.save(output, {"training": training, "recipe": recipe.to_dict()})
     if not keep_checkpoint:
         ckpt.unlink(missing_ok=True)
     log.info("%d iterations (%s), best loss %.5g at %d, %.0f s (%.0f ms/iteration); wrote %s (sha256 %s)",

@@ -1,0 +1,116 @@
+"""Ensembles: networks trained alike from different seeds, predicting with the mean of their outputs."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+
+from ens2zoo.architectures.ensemble import Ensemble, ensemble_size, ensemble_state
+from ens2zoo.architectures.mlp import MLP
+from ens2zoo.cli.main import main
+from ens2zoo.errors import InputError
+from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.recipes import Recipe, same_recipe
+from ens2zoo.utils.files import safetensors_metadata
+from ens2zoo.workflows.factory import create
+from ens2zoo.workflows.runner import ensemble_part, part_recipe, train_and_save
+from ens2zoo.zoo.weights import read_state_dict, write_safetensors
+
+TINY = {"features": 3}
+TINY_CONFIG = TrainingConfig(max_iter=3, batch_size=32, loss_window=2)
+
+
+def test_ensemble_outputs_the_mean_of_its_networks():
+    torch.manual_seed(0)
+    nets = [MLP(dropout=0.0).eval() for _ in range(3)]
+    x = torch.randn(5, 96)
+    with torch.no_grad():
+        expected = (nets[0](x) + nets[1](x) + nets[2](x)) / 3
+        assert torch.allclose(Ensemble(nets)(x), expected, atol=1e-7)
+    with pytest.raises(ValueError, match="at least two"):
+        Ensemble(nets[:1])
+
+
+def test_ensemble_size_reads_the_state_dict_keys():
+    one = MLP().state_dict()
+    assert ensemble_size(one) == 1
+    assert ensemble_size(ensemble_state([one, one, one])) == 3
+    assert ensemble_size({"nets.0.w": 0, "nets.2.w": 0}) == 1  # not numbered 0 … n−1: not an ensemble
+    assert ensemble_size({"nets.0.w": 0, "other": 0}) == 1
+    assert ensemble_size({}) == 1
+
+
+def test_a_weights_file_holding_an_ensemble_predicts_the_mean_rate_per_frame(tmp_path):
+    members = [create("unet", **TINY) for _ in range(2)]
+    for seed, m in enumerate(members):
+        torch.manual_seed(seed)
+        for p in m.net.parameters():
+            torch.nn.init.normal_(p, 0.0, 0.3)
+    path = tmp_path / "two.safetensors"
+    write_safetensors(ensemble_state([m.net.state_dict() for m in members]), path)
+    ensemble = create("unet", weights=path, **TINY)
+    assert isinstance(ensemble.net, Ensemble) and len(ensemble.net.nets) == 2
+    traces = np.random.default_rng(1).normal(0, 0.2, (3, 400)).astype(np.float32)
+    rates = [m.predict(traces, 30.0, spikes=False).rate for m in members]
+    got = ensemble.predict(traces, 30.0, spikes=False).rate
+    assert got.shape == rates[0].shape
+    np.testing.assert_allclose(got, (rates[0] + rates[1]) / 2, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(rates[0], rates[1])  # the two networks differ: the test can fail
+
+
+def test_fit_trains_one_network_and_the_config_checks_the_count():
+    with pytest.raises(InputError, match="ensemble=0"):
+        TrainingConfig(ensemble=0)
+    with pytest.raises(InputError, match="fit trains one network"):
+        create("unet", **TINY).fit(np.zeros((1, 10)), config=TrainingConfig(ensemble=2))
+
+
+def test_weights_of_one_network_match_a_recipe_of_one_not_of_three():
+    recipe = Recipe("x", "unet", config=TINY_CONFIG)
+    recorded = recipe.to_dict()
+    recorded["config"].pop("ensemble")  # written before ensembles existed
+    assert same_recipe(recorded, recipe)
+    assert not same_recipe(recorded, Recipe("x", "unet", config=TINY_CONFIG.replace(ensemble=3)))
+    assert part_recipe(Recipe("x", "unet", config=TINY_CONFIG.replace(ensemble=3, seed=5)), 2).config == \
+        TINY_CONFIG.replace(seed=7)
+
+
+def test_train_and_save_trains_each_seed_keeps_finished_parts_and_saves_the_mean(small_root, tmp_path, caplog):
+    folders = [small_root / "DS03-x"]
+    recipe = Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(ensemble=2, seed=4))
+    out = tmp_path / "ens.safetensors"
+    # network 0 trained on its own first (an interrupted ensemble run): the ensemble keeps it
+    train_and_save(folders, ensemble_part(out, 0), part_recipe(recipe, 0), log_interval=0)
+    kept = ensemble_part(out, 0).stat().st_mtime_ns
+    alone = tmp_path / "seed5.safetensors"
+    train_and_save(folders, alone, Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(seed=5)), log_interval=0)
+    with caplog.at_level(logging.INFO, logger="ens2zoo"):
+        model, sha = train_and_save(folders, out, recipe, log_interval=0, keep_checkpoint=True)
+    assert "ensemble network 1/2: kept" in caplog.text and ensemble_part(out, 0).stat().st_mtime_ns == kept
+    state = read_state_dict(out)
+    for k, part in enumerate((ensemble_part(out, 0), alone)):  # network 1 = seed 5 trained alone, bit for bit
+        for name, tensor in read_state_dict(part).items():
+            assert torch.equal(state[f"nets.{k}.{name}"], tensor), (k, name)
+    meta = safetensors_metadata(out)
+    assert meta["recipe"]["config"]["ensemble"] == 2 and meta["training"]["seed"] == 4
+    assert [n["seed"] for n in meta["training"]["networks"]] == [4, 5]
+    assert all(n["iterations"] == 3 for n in meta["training"]["networks"])
+    assert isinstance(model.net, Ensemble) and model.sha256 == sha
+    # without keep_checkpoint the parts go once the ensemble is written; the ensemble loads by itself
+    train_and_save(folders, out, recipe, log_interval=0)
+    assert not ensemble_part(out, 0).exists() and not ensemble_part(out, 1).exists()
+    assert isinstance(create("unet", weights=out, **TINY).net, Ensemble)
+
+
+def test_cli_train_ensemble(small_root, tmp_path, capsys):
+    out = tmp_path / "e.safetensors"
+    args = ["train", "--arch", "unet", "--hparam", "features=3", "--data", str(small_root), "--datasets", "DS03*",
+            "--max-iter", "2", "--batch-size", "32", "--log-every", "0", "--ensemble", "2", "-o", str(out)]
+    assert main(args) == 0
+    assert safetensors_metadata(out)["recipe"]["config"]["ensemble"] == 2
+    assert ensemble_size(read_state_dict(out)) == 2 and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
+    assert main([*args[:-4], "--ensemble", "0", "-o", str(tmp_path / "f.safetensors")]) == 2
+    assert "ensemble=0" in capsys.readouterr().err
