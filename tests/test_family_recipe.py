@@ -122,11 +122,16 @@ def test_family_recipe_trains_both_members_routes_and_records_the_override(gcamp
     assert record["provenance"]["overrides"] == {"max_iter": 2}
     assert record["indicators"] == ["gcamp8f", "gcamp8m"]  # of its training data
     nm = record["members"][1]
+    assert [n["seed"] for n in safetensors_metadata(out / nm["weights"])["training"]["networks"]] == [0, 1, 2]
+    assert sorted(p.name for p in out.iterdir()) == ["ens2-gcamp8-nm.safetensors", "ens2-gcamp8-v1.safetensors",
+                                                     "manifest.json"]  # the ensemble's parts are gone
     assert nm["trained_frame_rates"][0] == 7.5 and nm["trained_noise_levels"][1] == 20.0  # from its re-imaging spec
     for m in record["members"]:
         meta = safetensors_metadata(out / m["weights"])
         assert meta["recipe"]["name"] == m["name"] and meta["recipe"]["overrides"] == {"max_iter": 2}
-        assert meta["training"]["iterations"] == 2 and meta["training"]["neurons"] == 2
+        networks = meta["training"].get("networks", [meta["training"]])  # the nm member: an ensemble
+        assert [n["iterations"] for n in networks] == [2] * meta["recipe"]["config"].get("ensemble", 1)
+        assert meta["training"]["neurons"] == 2
         assert "!DS30*/*_478348_*" in meta["training"]["selection"]
 
     # routing picks both members

@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
 # Design candidates for ens2-gcamp8's noise-matched member (it serves ν ≥ 1.5, so every row of 30:4, 30:8
-# and 7.5:4), tried on the selection fold only (default M1) against the fold's member (recipe
-# ens2-gcamp8-nm: 1500 iterations on the fold's GCaMP8 mice):
-#   long   the same recipe for 3000 iterations (the fold logs' best loss still falls at 1500)
-#   joint  the same recipe on the fold's GCaMP8 mice and the classic excitatory datasets DS02–DS21
-#   cosine the recipe's settings with the learning rate annealed to 0 over the 1500 iterations (--lr-schedule cosine)
-#   lognu  the recipe's settings with each copy's ν drawn log-uniformly in 1–20 (46 % of copies below ν 4, not 16 %)
-#   DS30, DS31, DS32  a member per variant: the recipe on the fold's training mice of that variant only, scored
-#          on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
+# and 7.5:4), tried on the selection fold only (default M1) against one network of recipe ens2-gcamp8-nm's
+# settings (1500 iterations on the fold's GCaMP8 mice, copies at 7.5–60 Hz and ν 1–20, seed 0: the fold's member
+# until session 15, network 0 of today's ensemble; its M1 rows: candidates/M1/avg-nm_conditions.csv):
+#   long   the one network for 3000 iterations (the fold logs' best loss still falls at 1500)
+#   joint  the one network on the fold's GCaMP8 mice and the classic excitatory datasets DS02–DS21
+#   cosine the one network with the learning rate annealed to 0 over the 1500 iterations (--lr-schedule cosine)
+#   lognu  the one network with each copy's ν drawn log-uniformly in 1–20 (46 % of copies below ν 4, not 16 %)
+#   ensemble the one network averaged with two more trained alike from seeds 1 and 2 (--ensemble 3, CASCADE's
+#          way; the averaging probe, average_probe.py, gained on M1): adopted in session 15 (recipe ens2-gcamp8-nm).
+#          Networks already trained are kept when they lie in the folder as ensemble.net<k>.safetensors (on M1:
+#          the fold's networks ens2-gcamp8-nm.net<k>, copied)
+#   DS30, DS31, DS32  a member per variant: the one network on the fold's training mice of that variant only,
+#          scored on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
-# and is scored alone, uncalibrated, on the fold's held-out mice (stride 4) into <name>_conditions.csv;
-# the fold's own member is in results/ens2-gcamp8-uncalibrated_<FOLD>_conditions.csv.  Two at a time.
+# and is scored alone, uncalibrated, on the fold's held-out mice (stride 4) into <name>_conditions.csv.
+# Two at a time.
 #   benchmarks/gcamp8/candidates.sh [FOLD] [CANDIDATE ...]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,18 +29,18 @@ mkdir -p "$DIR" benchmarks/gcamp8/logs
 export SHARED ENS2ZOO FOLD DIR HELD_OUT
 one() {
   name=$1
-  # recipe ens2-gcamp8-nm's settings spelled out, for candidates that change one of them (a recipe fixes its own)
-  local settings=(--arch unet --fold "$FOLD" --max-iter 1500 --loss-window 100)
+  # one network with recipe ens2-gcamp8-nm's settings; each candidate changes one of them
+  local settings=(--arch unet --max-iter 1500 --loss-window 100)
   local nm_reimage='rates=7.5,15,30,60;noise=1-20;copies=4'
   case $name in
-    long) args=(--fold "$FOLD" --max-iter 3000) ;;
-    joint) args=(--datasets gcamp8,excitatory --exclude "$HELD_OUT") ;;
-    cosine) args=("${settings[@]}" --reimage "$nm_reimage" --lr-schedule cosine) ;;
-    lognu) args=("${settings[@]}" --reimage "$nm_reimage;scale=log") ;;
-    DS3[0-2]) args=(--datasets "$name*" --exclude "$HELD_OUT") ;;
+    long) args=(--arch unet --max-iter 3000 --loss-window 100 --reimage "$nm_reimage" --fold "$FOLD") ;;
+    joint) args=("${settings[@]}" --reimage "$nm_reimage" --datasets gcamp8,excitatory --exclude "$HELD_OUT") ;;
+    cosine) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --lr-schedule cosine) ;;
+    lognu) args=("${settings[@]}" --reimage "$nm_reimage;scale=log" --fold "$FOLD") ;;
+    ensemble) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --ensemble 3) ;;
+    DS3[0-2]) args=("${settings[@]}" --reimage "$nm_reimage" --datasets "$name*" --exclude "$HELD_OUT") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;
   esac
-  case $name in long|joint|DS3[0-2]) args=(--recipe ens2-gcamp8-nm "${args[@]}") ;; esac
   local scored=(--fold "$FOLD")  # a variant's member: only that variant's held-out neurons
   case $name in DS3[0-2]) scored=(--datasets "$(tr ',' '\n' <<< "$HELD_OUT" | grep "^$name" | paste -sd,)") ;; esac
   out=$DIR/$name.safetensors

@@ -27,7 +27,15 @@ score() {  # name fold model-args...
     --stride 4 --threads 1 -o "$out" > "benchmarks/gcamp8/logs/evaluate_${name}_${fold}.log" 2>&1
   echo "wrote $out"
 }
-trained() { [ -f "benchmarks/gcamp8/folds/$1/ens2-gcamp8-v1.safetensors" ] && [ -f "benchmarks/gcamp8/folds/$1/ens2-gcamp8-nm.safetensors" ]; }
+# a fold's members are trained when its v1 member is, and its nm member or each of the nm ensemble's
+# networks (ens2-gcamp8-nm.net<k>.safetensors, k < the recipe's ensemble): the family recipe then only assembles
+NM_NETWORKS=$(.venv/bin/python -c "from ens2zoo.training.recipes import get_recipe; print(get_recipe('ens2-gcamp8-nm').config.ensemble)")
+trained() {
+  local dir=benchmarks/gcamp8/folds/$1 k
+  [ -f "$dir/ens2-gcamp8-v1.safetensors" ] || return 1
+  [ -f "$dir/ens2-gcamp8-nm.safetensors" ] && return 0
+  for ((k = 0; k < NM_NETWORKS; k++)); do [ -f "$dir/ens2-gcamp8-nm.net$k.safetensors" ] || return 1; done
+}
 for fold in "${FOLDS[@]}"; do
   [ "$fold" = M1 ] || score ens2-exc "$fold" --model ens2-exc
   dir=benchmarks/gcamp8/folds/$fold

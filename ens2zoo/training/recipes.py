@@ -114,9 +114,11 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("ens2-gcamp8-nm9", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_MID_NOISE), datasets="gcamp8",
            description="jGCaMP8 U-Net for ν 1.5–9: DS30-DS32 plus 3 copies re-imaged at 7.5/15/30 Hz and ν 1-9, "
                        "1500 iterations, 100-iteration loss mean"),
-    Recipe("ens2-gcamp8-nm", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_NOISE_MATCHED), datasets="gcamp8",
-           description="noise-matched jGCaMP8 U-Net: DS30-DS32 plus 4 copies re-imaged at 7.5/15/30/60 Hz "
-                       "and ν 1-20, 1500 iterations, 100-iteration loss mean"),
+    Recipe("ens2-gcamp8-nm", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_NOISE_MATCHED, ensemble=3),
+           datasets="gcamp8",
+           description="noise-matched jGCaMP8 U-Nets: DS30-DS32 plus 4 copies re-imaged at 7.5/15/30/60 Hz "
+                       "and ν 1-20, 1500 iterations, 100-iteration loss mean; an ensemble of 3 such networks "
+                       "(seeds 0-2), their outputs averaged"),
 )}
 
 
@@ -198,7 +200,7 @@ FAMILY_RECIPES: dict[str, FamilyRecipe] = {f.name: f for f in (
                                          thresholds=(ROUTING_THRESHOLD,)), "gcamp8",
                  "ENS² U-Net family for jGCaMP8f/m/s (DS30–DS32), routed by ν: ν < 1.5 → ens2-gcamp8-v1 "
                  "(the recordings and copies at 7.5–60 Hz at their own noise), ν ≥ 1.5 → ens2-gcamp8-nm "
-                 "(copies at 7.5–60 Hz and ν 1–20)"),
+                 "(copies at 7.5–60 Hz and ν 1–20; the mean of 3 networks)"),
 )}
 
 
