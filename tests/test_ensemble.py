@@ -13,6 +13,7 @@ from ens2zoo.architectures.mlp import MLP
 from ens2zoo.cli.main import main
 from ens2zoo.errors import InputError
 from ens2zoo.training.config import TrainingConfig
+from ens2zoo.training.fit import outputs_constant
 from ens2zoo.training.recipes import Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
 from ens2zoo.workflows.factory import create
@@ -74,11 +75,16 @@ def test_weights_of_one_network_match_a_recipe_of_one_not_of_three():
     recorded["config"].pop("ensemble")  # written before ensembles existed
     assert same_recipe(recorded, recipe)
     assert not same_recipe(recorded, Recipe("x", "unet", config=TINY_CONFIG.replace(ensemble=3)))
-    assert part_recipe(Recipe("x", "unet", config=TINY_CONFIG.replace(ensemble=3, seed=5)), 2).config == \
-        TINY_CONFIG.replace(seed=7)
+    three = Recipe("x", "unet", config=TINY_CONFIG.replace(ensemble=3, seed=5))
+    assert part_recipe(three, 2).config == TINY_CONFIG.replace(seed=7)
+    assert part_recipe(three, 2, attempt=1).config == TINY_CONFIG.replace(seed=10)  # disjoint from the others
 
 
-def test_train_and_save_trains_each_seed_keeps_finished_parts_and_saves_the_mean(small_root, tmp_path, caplog):
+def test_train_and_save_trains_each_seed_keeps_finished_parts_and_saves_the_mean(small_root, tmp_path, caplog,
+                                                                                  monkeypatch):
+    import ens2zoo.workflows.runner as runner
+
+    monkeypatch.setattr(runner, "outputs_constant", lambda net, window: False)  # 3 iterations: maybe not yet
     folders = [small_root / "DS03-x"]
     recipe = Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(ensemble=2, seed=4))
     out = tmp_path / "ens.safetensors"
@@ -114,3 +120,61 @@ def test_cli_train_ensemble(small_root, tmp_path, capsys):
     assert ensemble_size(read_state_dict(out)) == 2 and sorted(p.name for p in tmp_path.iterdir()) == [out.name]
     assert main([*args[:-4], "--ensemble", "0", "-o", str(tmp_path / "f.safetensors")]) == 2
     assert "ensemble=0" in capsys.readouterr().err
+
+
+def test_outputs_constant_finds_a_network_that_learned_nothing():
+    net = create("unet", **TINY).net
+    assert not outputs_constant(net, 96)
+    for p in net.parameters():
+        torch.nn.init.zeros_(p)
+    assert outputs_constant(net, 96)
+
+
+def test_an_ensemble_network_that_learned_nothing_is_replaced_by_the_next_seed(small_root, tmp_path, monkeypatch,
+                                                                                caplog):
+    import ens2zoo.workflows.runner as runner
+
+    calls = []
+
+    def dead_once(net, window):  # the second network's first seed "learned nothing"
+        calls.append(1)
+        return len(calls) == 2
+
+    monkeypatch.setattr(runner, "outputs_constant", dead_once)
+    folders = [small_root / "DS03-x"]
+    recipe = Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(ensemble=2, seed=4))
+    out = tmp_path / "ens.safetensors"
+    with caplog.at_level(logging.WARNING, logger="ens2zoo"):
+        train_and_save(folders, out, recipe, log_interval=0)
+    assert "(seed 5) gives a constant output" in caplog.text
+    meta = safetensors_metadata(out)
+    assert [n["seed"] for n in meta["training"]["networks"]] == [4, 7]  # seed 5 + 2 networks
+    assert meta["training"]["discarded"] == [{"network": 1, "seed": 5, "reason": "constant output"}]
+    alone = tmp_path / "seed7.safetensors"
+    train_and_save(folders, alone, Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(seed=7)), log_interval=0)
+    state = read_state_dict(out)
+    assert all(torch.equal(state[f"nets.1.{k}"], v) for k, v in read_state_dict(alone).items())
+    # a part kept from an earlier run with the second seed is recognised as network 1
+    calls.clear()
+    monkeypatch.setattr(runner, "outputs_constant", lambda net, window: False)
+    import shutil
+    shutil.copy(alone, ensemble_part(out, 1))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="ens2zoo"):
+        train_and_save(folders, out, recipe, log_interval=0)
+    assert f"ensemble network 2/2: kept {ensemble_part(out, 1)}" in caplog.text
+    assert [n["seed"] for n in safetensors_metadata(out)["training"]["networks"]] == [4, 7]
+
+
+def test_an_ensemble_keeps_its_last_seed_when_none_learns(small_root, tmp_path, monkeypatch, caplog):
+    import ens2zoo.workflows.runner as runner
+
+    monkeypatch.setattr(runner, "outputs_constant", lambda net, window: True)
+    monkeypatch.setattr(runner, "SEED_TRIES", 2)
+    recipe = Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(ensemble=2, max_iter=1))
+    out = tmp_path / "e.safetensors"
+    with caplog.at_level(logging.WARNING, logger="ens2zoo"):
+        train_and_save([small_root / "DS03-x"], out, recipe, log_interval=0)
+    assert "ensemble network 1/2 learned nothing with any of the seeds [0, 2]" in caplog.text
+    meta = safetensors_metadata(out)["training"]
+    assert [n["seed"] for n in meta["networks"]] == [2, 3] and [d["seed"] for d in meta["discarded"]] == [0, 1]

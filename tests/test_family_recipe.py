@@ -122,7 +122,8 @@ def test_family_recipe_trains_both_members_routes_and_records_the_override(gcamp
     assert record["provenance"]["overrides"] == {"max_iter": 2}
     assert record["indicators"] == ["gcamp8f", "gcamp8m"]  # of its training data
     nm = record["members"][1]
-    assert [n["seed"] for n in safetensors_metadata(out / nm["weights"])["training"]["networks"]] == [0, 1, 2]
+    seeds = [n["seed"] for n in safetensors_metadata(out / nm["weights"])["training"]["networks"]]
+    assert len(set(seeds)) == 3 and seeds[0] == 0  # 2 iterations: a network may learn nothing, then another seed
     assert sorted(p.name for p in out.iterdir()) == ["ens2-gcamp8-nm.safetensors", "ens2-gcamp8-v1.safetensors",
                                                      "manifest.json"]  # the ensemble's parts are gone
     assert nm["trained_frame_rates"][0] == 7.5 and nm["trained_noise_levels"][1] == 20.0  # from its re-imaging spec

@@ -48,7 +48,8 @@ from ens2zoo.utils.devices import resolve_device
 if TYPE_CHECKING:
     from ens2zoo.data import TrainingWindows
 
-__all__ = ["Callback", "FitResult", "TrainingReport", "centre_targets", "fit", "init_normal", "make_optimizer"]
+__all__ = ["Callback", "FitResult", "TrainingReport", "centre_targets", "fit", "init_normal", "make_optimizer",
+           "outputs_constant"]
 
 
 def _as_windows(data: Any, window: int) -> TrainingWindows:
@@ -66,6 +67,22 @@ def make_optimizer(net: nn.Module, config: TrainingConfig) -> torch.optim.Optimi
     if config.optimizer == "adagrad":  # Keras's defaults, as CASCADE trains
         return torch.optim.Adagrad(net.parameters(), lr=config.lr, initial_accumulator_value=0.1, eps=1e-7)
     return torch.optim.Adam(net.parameters(), lr=config.lr)
+
+
+def outputs_constant(net: nn.Module, window: int) -> bool:
+    """Whether ``net`` gives one and the same output for 64 windows of white noise (SD 0.5 ΔF/F, fixed
+    seed): a network that learned nothing (e.g. every unit of its ReLU output dead), which no real
+    input would make fire."""
+    x = torch.from_numpy(np.random.default_rng(0).normal(0.0, 0.5, (64, window)).astype(np.float32))
+    device = next(net.parameters()).device
+    mode = net.training
+    net.eval()
+    try:
+        with torch.inference_mode():
+            y = net(x.to(device))
+    finally:
+        net.train(mode)
+    return bool(torch.all(y == y.reshape(-1)[0]))
 
 
 def centre_targets(rate: np.ndarray, spikes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -19,6 +19,7 @@ from ens2zoo.data import Dataset, TrainingWindows, load_dataset
 from ens2zoo.data.reimage import reimage_neurons
 from ens2zoo.errors import InputError
 from ens2zoo.model import SpikeModel
+from ens2zoo.training.fit import outputs_constant
 from ens2zoo.training.recipes import Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
 from ens2zoo.workflows.factory import create
@@ -68,10 +69,15 @@ def ensemble_part(output: str | os.PathLike, k: int) -> Path:
     return output.with_name(f"{output.stem}.net{k}{output.suffix}")
 
 
-def part_recipe(recipe: Recipe, k: int) -> Recipe:
-    """Network ``k`` of ``recipe``'s ensemble: the recipe as one network with seed ``seed + k``."""
-    config = recipe.config.replace(ensemble=1, seed=recipe.config.seed + k)
-    return replace(recipe, config=config)
+#: seeds an ensemble tries for each network before giving up (see :func:`part_recipe`)
+SEED_TRIES = 3
+
+
+def part_recipe(recipe: Recipe, k: int, attempt: int = 0) -> Recipe:
+    """Network ``k`` of ``recipe``'s ensemble of n: the recipe as one network with seed ``seed + k``, or,
+    for a later ``attempt`` (the earlier seed learned nothing), ``seed + k + attempt · n``."""
+    seed = recipe.config.seed + k + attempt * recipe.config.ensemble
+    return replace(recipe, config=recipe.config.replace(ensemble=1, seed=seed))
 
 
 def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike, recipe: Recipe, *,
@@ -87,7 +93,11 @@ def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike,
     ``seed`` … ``seed + n − 1``, each saved as it finishes (:func:`ensemble_part`; a part already there
     and trained with :func:`part_recipe` is kept, an interrupted one resumes from its checkpoint),
     then writes their :class:`~ens2zoo.architectures.ensemble.Ensemble` to ``output`` (its
-    ``training`` record lists each network's run) and removes the parts.
+    ``training`` record lists each network's run) and removes the parts.  A network whose output
+    is constant learned nothing (its ReLU output died early in training): it is discarded and
+    trained again from the next seed of :func:`part_recipe` (at most :data:`SEED_TRIES` seeds, the last
+    kept with a warning; the record lists the discarded ones); a single network like it is kept with a
+    warning.
 
     Args:
         folders: dataset folders (see :func:`ens2zoo.data.find_datasets`), or loaded datasets
@@ -121,25 +131,20 @@ def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike,
         run = dict(datasets=datasets, device=device, resume=resume, keep_checkpoint=keep_checkpoint,
                    log_interval=log_interval, progress=progress, selection=selection)
         if config.ensemble == 1:
-            return _train_network(windows(), output, recipe, checkpoint=checkpoint, **run)
+            model, sha = _train_network(windows(), output, recipe, checkpoint=checkpoint, **run)
+            if outputs_constant(model.net, model.preprocessing.window):
+                log.warning("%s gives a constant output: the network learned nothing; train it again with "
+                            "another seed (--seed)", output)
+            return model, sha
         parts = [ensemble_part(output, k) for k in range(config.ensemble)]
-        nets = []
-        for k, part in enumerate(parts):
-            one = part_recipe(recipe, k)
-            if part.is_file() and same_recipe(safetensors_metadata(part).get("recipe"), one):
-                log.info("ensemble network %d/%d: kept %s", k + 1, len(parts), part)
-                nets.append(create(recipe.architecture, weights=part, device=device, **recipe.hparams))
-            else:
-                if part.is_file():
-                    log.warning("%s was trained with other settings than network %d of recipe %s: retraining it",
-                                part, k + 1, recipe.name)
-                log.info("ensemble network %d/%d (seed %d)", k + 1, len(parts), one.config.seed)
-                nets.append(_train_network(windows(), part, one, checkpoint=None, **run)[0])
+        discarded: list[dict] = []
+        nets = [_ensemble_network(recipe, k, part, windows, run, discarded) for k, part in enumerate(parts)]
         runs = [safetensors_metadata(p)["training"] for p in parts]
         per_network = ("seed", "iterations", "best_iteration", "best_loss", "stopped_early", "seconds",
                        "seconds_per_iteration")
         training = {**{k: v for k, v in runs[0].items() if k not in per_network}, **config.to_dict(),
-                    "networks": [{k: r.get(k) for k in per_network} for r in runs]}
+                    "networks": [{k: r.get(k) for k in per_network} for r in runs],
+                    **({"discarded": discarded} if discarded else {})}
         model = SpikeModel(Ensemble([m.net for m in nets]), architecture=nets[0].architecture,
                            hparams=nets[0].hparams, preprocessing=nets[0].preprocessing, device=device,
                            readout=nets[0].readout)
@@ -149,6 +154,44 @@ def train_and_save(folders: Sequence[Path | Dataset], output: str | os.PathLike,
             part.unlink(missing_ok=True)
     log.info("ensemble of %d networks written to %s (sha256 %s)", len(parts), output, sha)
     return model, sha
+
+
+def _ensemble_network(recipe: Recipe, k: int, part: Path, windows: Callable[[], TrainingWindows], run: dict,
+                      discarded: list[dict]) -> SpikeModel:
+    """Network ``k`` of ``recipe``'s ensemble: kept from ``part`` if it was trained with one of its
+    seeds, else trained into it; a network whose output is constant (it learned nothing) is
+    discarded (noted in ``discarded``) and the next seed of :func:`part_recipe` trained instead."""
+    attempts = range(SEED_TRIES)
+    start = 0
+    if part.is_file():
+        recorded = safetensors_metadata(part).get("recipe")
+        start = next((j for j in attempts if same_recipe(recorded, part_recipe(recipe, k, j))), None)
+        if start is None:
+            log.warning("%s was trained with other settings than network %d of recipe %s: retraining it",
+                        part, k + 1, recipe.name)
+            part.unlink()
+            start = 0
+    n = recipe.config.ensemble
+    for attempt in attempts[start:]:
+        one = part_recipe(recipe, k, attempt)
+        if part.is_file():
+            log.info("ensemble network %d/%d: kept %s", k + 1, n, part)
+            model = create(recipe.architecture, weights=part, device=run["device"], **recipe.hparams)
+        else:
+            log.info("ensemble network %d/%d (seed %d)", k + 1, n, one.config.seed)
+            model = _train_network(windows(), part, one, checkpoint=None, **run)[0]
+        constant = outputs_constant(model.net, model.preprocessing.window)
+        if not constant or attempt == attempts[-1]:
+            break
+        log.warning("ensemble network %d/%d (seed %d) gives a constant output: it learned nothing; discarded",
+                    k + 1, n, one.config.seed)
+        discarded.append({"network": k, "seed": one.config.seed, "reason": "constant output"})
+        part.unlink()
+    if constant:
+        log.warning("ensemble network %d/%d learned nothing with any of the seeds %s (constant output): kept the "
+                    "last; check the training data and settings (learning rate, iterations)", k + 1, n,
+                    [part_recipe(recipe, k, j).config.seed for j in attempts])
+    return model
 
 
 def _train_network(windows: TrainingWindows, output: str | os.PathLike, recipe: Recipe, *,
