@@ -102,3 +102,15 @@ def test_variant_fold_lines_compare_on_the_report_folds_neurons_of_the_variant(t
     # fold's rows for n0 and n2 → 71.0; ens2-exc 50/60/54/64 → 57.0
     assert cells[:6] == ["30:4", "4", "87.0", "71.0", "57.0", "-16.0"]
     assert gcamp8_variant_lines(tmp_path / "none") == []
+
+    # a family trained another way (its own mouse-fold tables) is set beside its own mouse folds, not another's
+    for fold, shift in (("M2", 0.0), ("M3", 4.0)):
+        write_condition_csv(tmp_path / f"ens2-gcamp8-one-network_{fold}_conditions.csv",
+                            _rows([60.0 + shift, 0.0, 70.0 + shift, 0.0], [1.0, 9.0, 1.2, 9.0], 30.0, 4.0))
+    write_condition_csv(tmp_path / "ens2-gcamp8-one-network_DS30_conditions.csv", variant)
+    lines = gcamp8_variant_lines(tmp_path, folds=("M2", "M3"))
+    titles = [line for line in lines if line.startswith("## ")]
+    assert [t.split("(")[-1] for t in titles] == ["`ens2-gcamp8-one-network`)", "`ens2-gcamp8-uncalibrated`)"]
+    first = lines[:lines.index(titles[1])]
+    row = next(line for line in first if line.startswith("| 30:4 |"))
+    assert [c.strip() for c in row.strip("|").split("|")][:6] == ["30:4", "4", "67.0", "71.0", "57.0", "+4.0"]

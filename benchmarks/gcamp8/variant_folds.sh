@@ -6,6 +6,10 @@
 #   benchmarks/gcamp8/variant_folds.sh [FOLD ...]        (default: DS30 DS31 DS32; PARALLEL=2 at a time)
 # into benchmarks/gcamp8/folds/<FOLD>/ and results/ens2-gcamp8-uncalibrated_<FOLD>_conditions.csv.  Existing
 # tables are kept.  REPORT.md's variant-fold table sets them beside the mouse folds' family on the same neurons.
+# The committed variant folds are session 14's, when the noise-matched member was one network: their tables are
+# results/ens2-gcamp8-one-network_DS3x_conditions.csv, set beside the mouse folds' one-network tables.  To redo
+# them with today's recipe (the member the mean of 3 networks), move each folds/DS3x/ens2-gcamp8-nm.safetensors
+# to ens2-gcamp8-nm.net0.safetensors (network 0) first.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED="${ENS2ZOO_SHARED:-../shared}"

@@ -5,7 +5,7 @@
 the report folds that every compared model has, the median correlation (%) and the median ``count``
 (Σ rate / true spikes) with its interquartile range, for each model, on the same neurons; then the
 same per indicator variant (jGCaMP8f, 8m, 8s); :func:`gcamp8_variant_lines` the variant folds
-(``ens2-gcamp8-uncalibrated_DS3x_conditions.csv``: a variant the family never saw).
+(``<family>_DS3x_conditions.csv``: a variant the family never saw).
 :func:`cascade_published_lines` does the same per held-out dataset for CASCADE's published model
 (``benchmarks/lodo/cascade_published.sh``).
 """
@@ -28,7 +28,8 @@ __all__ = ["cascade_published_lines", "collect_mouse_folds", "gcamp8_lines", "gc
 
 _FILE = re.compile(r"(.+)_(M\d+)_conditions\.csv")
 #: models in the order the tables show them (others follow, sorted)
-_ORDER = ("ens2-exc", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "cascade-published")
+_ORDER = ("ens2-exc", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "ens2-gcamp8-one-network",
+          "cascade-published")
 
 Tables = dict[str, dict[str, list[dict]]]
 
@@ -111,7 +112,9 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
              "fold's family predicting with each recording's indicator (`--indicator`: the count gain of its "
              "jGCaMP8 variant times the factor of the recording's ν, both fitted on the other four mouse folds' "
              "held-out neurons); `ens2-gcamp8-uncalibrated` the same family with gain 1 (the correlations "
-             "differ only where one neuron's recordings get different ν factors).", "",
+             "differ only where one neuron's recordings get different ν factors); `ens2-gcamp8-one-network` the "
+             "family before its noise-matched member became the mean of 3 networks (its network 0 alone; "
+             "gain 1).", "",
              *_table(tables, models, common, None), ""]
     variants = sorted({_variant(str(r["dataset"])) for f in common for r in tables[models[0]][f]})
     for v in variants:
@@ -120,30 +123,34 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
 
 
 _VARIANT_FILE = re.compile(r"(.+)_(DS3[0-2])_conditions\.csv")
-#: the family the variant folds and the mouse folds train (scored uncalibrated: the count gains are per variant)
-_FAMILY = "ens2-gcamp8-uncalibrated"
 
 
 def gcamp8_variant_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS) -> list[str]:
-    """Markdown for the GCaMP8 variant folds (``ens2-gcamp8-uncalibrated_DS3x_conditions.csv``,
-    ``benchmarks/gcamp8/variant_folds.sh``): per held-out variant, on its neurons of the report mouse folds,
-    the family trained without that variant against the mouse folds' family (trained on the variant's other
-    mice too) and ``ens2-exc``; empty without tables."""
-    variant_tables = _collect(folder, _VARIANT_FILE).get(_FAMILY, {})
+    """Markdown for the GCaMP8 variant folds (``<family>_DS3x_conditions.csv``, ``benchmarks/gcamp8/variant_folds.sh``):
+    per held-out variant, on its neurons of the report mouse folds, the family trained without that variant
+    against the same family (same model name: trained alike) of the mouse folds, trained on the variant's other
+    mice too, and ``ens2-exc``; empty without tables."""
+    variants = _collect(folder, _VARIANT_FILE)
     mouse = collect_mouse_folds(folder)
-    if not variant_tables or not all(m in mouse for m in (_FAMILY, "ens2-exc")):
-        return []
-    common = [f for f in folds if f in mouse[_FAMILY] and f in mouse["ens2-exc"]]
+    lines: list[str] = []
+    for family in sorted(variants):
+        if family in mouse and "ens2-exc" in mouse:
+            lines += _variant_family_lines(family, variants[family], mouse, folds)
+    return lines
+
+
+def _variant_family_lines(family: str, variant_tables: dict[str, list[dict]], mouse: Tables,
+                          folds: Sequence[str]) -> list[str]:
+    common = [f for f in folds if f in mouse[family] and f in mouse["ens2-exc"]]
     names = ["mouse folds", "variant fold", "ens2-exc"]
-    lines = ["## jGCaMP8 variant folds: a variant the family never saw", "",
-             "Each variant fold trains `ens2-gcamp8` (both members, recipe `ens2-gcamp8`) on the other two jGCaMP8 "
-             "variants and scores it on the held-out variant's neurons (`benchmarks/gcamp8/variant_folds.sh`; "
-             "uncalibrated, as the count gains are per variant). Set beside, on the same neurons (those of the "
-             "report mouse folds "
-             f"{', '.join(common)}): `mouse folds`, the mouse folds' family (trained on the variant's other mice "
-             "and the other variants; uncalibrated), and `ens2-exc`. Δ corr = variant fold − mouse folds: what "
-             "the variant's own data (other mice) are worth.", ""]
-    pooled_family = [r for f in common for r in mouse[_FAMILY][f]]
+    lines = [f"## jGCaMP8 variant folds: a variant the family never saw (`{family}`)", "",
+             f"Each variant fold trains the family `{family}` names on the other two jGCaMP8 variants and scores it "
+             "on the held-out variant's neurons (`benchmarks/gcamp8/variant_folds.sh`; uncalibrated, as the count "
+             "gains are per variant). Set beside, on the same neurons (those of the report mouse folds "
+             f"{', '.join(common)}): `mouse folds`, `{family}` of the mouse folds (trained alike on the variant's "
+             "other mice and the other variants), and `ens2-exc`. Δ corr = variant fold − mouse folds: what the "
+             "variant's own data (other mice) are worth.", ""]
+    pooled_family = [r for f in common for r in mouse[family][f]]
     pooled_exc = [r for f in common for r in mouse["ens2-exc"][f]]
     for fold in sorted(variant_tables):
         held = {(r["dataset"], r["neuron"]) for r in pooled_exc if str(r["dataset"]).startswith(fold)}
