@@ -2,13 +2,13 @@
 # Design candidates for ens2-gcamp8's noise-matched member (it serves ν ≥ 1.5, so every row of 30:4, 30:8
 # and 7.5:4), tried on the selection fold only (default M1) against one network of recipe ens2-gcamp8-nm's
 # settings (1500 iterations on the fold's GCaMP8 mice, copies at 7.5–60 Hz and ν 1–20, seed 0: the fold's member
-# until session 15, network 0 of today's ensemble; its M1 rows: candidates/M1/avg-nm_conditions.csv):
+# until session 15, network 0 of today's ensemble; its M1 rows: results/ens2-gcamp8-one-network_M1_conditions.csv):
 #   long   the one network for 3000 iterations (the fold logs' best loss still falls at 1500)
 #   joint  the one network on the fold's GCaMP8 mice and the classic excitatory datasets DS02–DS21
 #   cosine the one network with the learning rate annealed to 0 over the 1500 iterations (--lr-schedule cosine)
 #   lognu  the one network with each copy's ν drawn log-uniformly in 1–20 (46 % of copies below ν 4, not 16 %)
 #   ensemble the one network averaged with two more trained alike from seeds 1 and 2 (--ensemble 3, CASCADE's
-#          way; the averaging probe, average_probe.py, gained on M1): adopted in session 15 (recipe ens2-gcamp8-nm).
+#          way; an averaging probe of session 14 gained on M1): adopted in session 15 (recipe ens2-gcamp8-nm).
 #          Networks already trained are kept when they lie in the folder as ensemble.net<k>.safetensors (on M1:
 #          the fold's networks ens2-gcamp8-nm.net<k>, copied)
 #   DS30, DS31, DS32  a member per variant: the one network on the fold's training mice of that variant only,
