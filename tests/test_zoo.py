@@ -46,7 +46,8 @@ def test_shipped_model_loads_and_predicts(name, recording):
     assert any("all" in m for m in entry.metrics.values()), f"{name}: no measured figure in its manifest record"
     for sha, prov in ([(m.sha256, entry.provenance["members"][m.name]) for m in entry.members] or
                       [(entry.sha256, entry.provenance)]):
-        assert len(sha) == 64 and prov["training"]["iterations"] > 0
+        runs = prov["training"].get("networks", [prov["training"]])  # an ensemble: each network's run
+        assert len(sha) == 64 and all(run["iterations"] > 0 for run in runs)
     model = ens2zoo.load(name)
     result = model.predict(recording.dff, recording.frame_rate)
     assert result.rate.shape == (3, 3600) and (result.rate >= 0).all()

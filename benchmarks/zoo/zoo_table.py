@@ -20,7 +20,13 @@ def _hours(t: Mapping[str, Any]) -> float:
 
 
 def _training(t: Mapping[str, Any]) -> str:
-    """iterations (best) | minutes | s per iteration, of a fit or of a distillation plus fine-tuning."""
+    """iterations (best) | minutes | s per iteration, of a fit or of a distillation plus fine-tuning; of an
+    ensemble, each network's iterations (best) and the total minutes."""
+    if "networks" in t:
+        runs = t["networks"]
+        seconds = sum(n["seconds"] for n in runs)
+        return (" + ".join(f"{n['iterations']} ({n['best_iteration']})" for n in runs) + f" | {seconds / 60:.1f} min | "
+                f"{seconds / sum(n['iterations'] for n in runs):.3f}")
     best = t["best_iteration"] if "best_iteration" in t else t["distill"]["best_iteration"]
     per_it = t.get("seconds_per_iteration", t["seconds"] / t["iterations"])
     return f"{t['iterations']} ({best}) | {t['seconds'] / 60:.1f} min | {per_it:.3f}"
