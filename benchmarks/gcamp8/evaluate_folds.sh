@@ -10,7 +10,9 @@
 # 3. per fold: the calibrated family with each dataset's own indicator (ens2-gcamp8-indicator: --indicator
 #    dataset).  (Before the ν curve, the pooled gain alone scaled every rate alike: its counts were the
 #    uncalibrated ones times the fold's 'default' gain exactly, checked on M2, benchmarks/gcamp8/checks/.)
-# Existing tables are kept (delete one to redo it; step 1 needs a manifest without count_calibration).
+# Existing tables are kept (delete one to redo it; step 1 needs a manifest without count_calibration).  When a
+# member changes, delete EVERY fold's ens2-gcamp8-uncalibrated and -indicator tables first: step 2 runs as soon as
+# all five uncalibrated tables exist, and would otherwise fit the gains on old and new tables mixed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED="${ENS2ZOO_SHARED:-../shared}"
