@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from ens2zoo.architectures.ensemble import Ensemble, ensemble_size, ensemble_state
+from ens2zoo.architectures.ensemble import Ensemble, ensemble_size
 from ens2zoo.architectures.mlp import MLP
 from ens2zoo.cli.main import main
 from ens2zoo.errors import InputError
@@ -36,9 +36,8 @@ def test_ensemble_outputs_the_mean_of_its_networks():
 
 
 def test_ensemble_size_reads_the_state_dict_keys():
-    one = MLP().state_dict()
-    assert ensemble_size(one) == 1
-    assert ensemble_size(ensemble_state([one, one, one])) == 3
+    assert ensemble_size(MLP().state_dict()) == 1
+    assert ensemble_size(Ensemble([MLP(), MLP(), MLP()]).state_dict()) == 3
     assert ensemble_size({"nets.0.w": 0, "nets.2.w": 0}) == 1  # not numbered 0 … n−1: not an ensemble
     assert ensemble_size({"nets.0.w": 0, "other": 0}) == 1
     assert ensemble_size({}) == 1
@@ -51,7 +50,7 @@ def test_a_weights_file_holding_an_ensemble_predicts_the_mean_rate_per_frame(tmp
         for p in m.net.parameters():
             torch.nn.init.normal_(p, 0.0, 0.3)
     path = tmp_path / "two.safetensors"
-    write_safetensors(ensemble_state([m.net.state_dict() for m in members]), path)
+    write_safetensors(Ensemble([m.net for m in members]).state_dict(), path)
     ensemble = create("unet", weights=path, **TINY)
     assert isinstance(ensemble.net, Ensemble) and len(ensemble.net.nets) == 2
     traces = np.random.default_rng(1).normal(0, 0.2, (3, 400)).astype(np.float32)
@@ -178,3 +177,14 @@ def test_an_ensemble_keeps_its_last_seed_when_none_learns(small_root, tmp_path, 
     assert "ensemble network 1/2 learned nothing with any of the seeds [0, 2]" in caplog.text
     meta = safetensors_metadata(out)["training"]
     assert [n["seed"] for n in meta["networks"]] == [2, 3] and [d["seed"] for d in meta["discarded"]] == [0, 1]
+
+
+def test_a_single_network_that_learned_nothing_is_kept_with_a_warning(small_root, tmp_path, monkeypatch, caplog):
+    import ens2zoo.workflows.runner as runner
+
+    monkeypatch.setattr(runner, "outputs_constant", lambda net, window: True)
+    out = tmp_path / "one.safetensors"
+    with caplog.at_level(logging.WARNING, logger="ens2zoo"):
+        train_and_save([small_root / "DS03-x"], out, Recipe("tiny", "unet", TINY, TINY_CONFIG), log_interval=0)
+    assert f"{out} gives a constant output: the network learned nothing" in caplog.text
+    assert ensemble_size(read_state_dict(out)) == 1 and "networks" not in safetensors_metadata(out)["training"]

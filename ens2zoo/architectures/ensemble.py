@@ -12,7 +12,7 @@ number of networks from those keys, so a weights file says by itself whether it 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 
 import torch
 from torch import nn
@@ -52,7 +52,3 @@ def ensemble_size(keys: Iterable[str]) -> int:
     indices = {int(m.group(1)) for m in found}
     return len(indices) if indices == set(range(len(indices))) and len(indices) > 1 else 1
 
-
-def ensemble_state(states: Sequence[Mapping[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
-    """One ensemble state dict from its networks' state dicts (in order)."""
-    return {f"nets.{k}.{name}": tensor for k, state in enumerate(states) for name, tensor in state.items()}

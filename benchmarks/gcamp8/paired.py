@@ -1,0 +1,52 @@
+"""Paired per-neuron comparison of two GCaMP8 condition tables (what RESULTS.md section 15 quotes as
+"paired mean Δ" and "neurons better / worse / same").
+
+    .venv/bin/python benchmarks/gcamp8/paired.py BASE NEW [--folds M2,M3,M4,M5]
+
+BASE and NEW are model names of ``results/<model>_<FOLD>_conditions.csv`` (pooled over ``--folds``), or
+paths of single condition tables (e.g. ``candidates/M1/ensemble_conditions.csv``).  Per condition, on the
+neurons both tables score: the median correlation (%) of each, the difference of the medians, the mean of
+the per-neuron differences NEW − BASE, and how many neurons NEW scores higher, lower and the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+
+from ens2zoo.benchmark.conditions import row_condition
+from ens2zoo.benchmark.evaluation import read_csv
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def rows(table: str, folds: list[str]) -> dict[tuple[str, str, str], float]:
+    """(dataset, neuron, condition) → correlation (%) of a model's fold tables, or of one table's path."""
+    paths = [Path(table)] if table.endswith(".csv") else [RESULTS / f"{table}_{f}_conditions.csv" for f in folds]
+    return {(r["dataset"], r["neuron"], row_condition(r).label): float(r["corr"]) for p in paths for r in read_csv(p)}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("base")
+    p.add_argument("new")
+    p.add_argument("--folds", default="M2,M3,M4,M5", help="mouse folds pooled for model names (default: report)")
+    args = p.parse_args()
+    folds = args.folds.split(",")
+    base, new = rows(args.base, folds), rows(args.new, folds)
+    print("| condition | neurons | median base | median new | Δ median | paired mean Δ | better / worse / same |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for label in dict.fromkeys(k[2] for k in new):
+        keys = [k for k in new if k[2] == label and k in base]
+        if not keys:
+            continue
+        b, n = np.array([base[k] for k in keys]), np.array([new[k] for k in keys])
+        d = n - b
+        print(f"| {label} | {len(keys)} | {np.median(b):.1f} | {np.median(n):.1f} | {np.median(n) - np.median(b):+.2f} "
+              f"| {d.mean():+.2f} | {(d > 0).sum()} / {(d < 0).sum()} / {(d == 0).sum()} |")
+
+
+if __name__ == "__main__":
+    main()
