@@ -4,13 +4,21 @@
 # ν 1-20 member keeping ν ≥ 9.  Writes the candidate family into benchmarks/gcamp8/candidates/<FOLD>/
 # (copies of the fold's trained members; only the table is committed) and scores it uncalibrated like
 # evaluate_folds.sh step 1:
-#   benchmarks/gcamp8/candidate_nm9.sh [FOLD]      (default M1; the member must be trained in folds/FOLD/)
+#   benchmarks/gcamp8/candidate_nm9.sh [FOLD] [alone]   (default M1; the member must be trained in folds/FOLD/)
+# alone: instead, score the member by itself at the target conditions 30:4, 30:8 and 7.5:4 (uncalibrated, stride 4,
+# candidates/<FOLD>/nm9-alone_conditions.csv), to compare it there with the ν 1-20 member alone
+# (candidates/<FOLD>/ensemble_conditions.csv: both 3-network ensembles since session 16) and so choose which ν
+# each serves.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SHARED="${ENS2ZOO_SHARED:-../shared}"
 FOLD=${1:-M1}
 src=benchmarks/gcamp8/folds/$FOLD
 dir=benchmarks/gcamp8/candidates/$FOLD
+if [ "${2:-}" = alone ]; then
+  exec nice -n 3 .venv/bin/ens2zoo evaluate --weights "$src/ens2-gcamp8-nm9.safetensors" --data "$SHARED/ground_truth" \
+    --fold "$FOLD" --conditions 30:4,30:8,7.5:4 --stride 4 --threads 1 -o "$dir/nm9-alone_conditions.csv"
+fi
 .venv/bin/python - "$src" "$dir" <<'PY'
 import sys
 from pathlib import Path

@@ -29,14 +29,18 @@ score() {  # name fold model-args...
     --stride 4 --threads 1 -o "$out" > "benchmarks/gcamp8/logs/evaluate_${name}_${fold}.log" 2>&1
   echo "wrote $out"
 }
-# a fold's members are trained when its v1 member is, and its nm member or each of the nm ensemble's
-# networks (ens2-gcamp8-nm.net<k>.safetensors, k < the recipe's ensemble): the family recipe then only assembles
-NM_NETWORKS=$(.venv/bin/python -c "from ens2zoo.training.recipes import get_recipe; print(get_recipe('ens2-gcamp8-nm').config.ensemble)")
+# a fold's members are trained when each member's weights lie in its folder, or (an ensemble) each of its
+# networks (<member>.net<k>.safetensors, k < the member recipe's ensemble): the family recipe then only assembles
+MEMBERS=$(.venv/bin/python -c "from ens2zoo.training.recipes import FAMILY_RECIPES, get_recipe
+print(' '.join(f'{m.name}:{get_recipe(m.recipe).config.ensemble}' for m in FAMILY_RECIPES['ens2-gcamp8'].members))")
 trained() {
-  local dir=benchmarks/gcamp8/folds/$1 k
-  [ -f "$dir/ens2-gcamp8-v1.safetensors" ] || return 1
-  [ -f "$dir/ens2-gcamp8-nm.safetensors" ] && return 0
-  for ((k = 0; k < NM_NETWORKS; k++)); do [ -f "$dir/ens2-gcamp8-nm.net$k.safetensors" ] || return 1; done
+  local dir=benchmarks/gcamp8/folds/$1 member name n k
+  for member in $MEMBERS; do
+    name=${member%%:*}; n=${member##*:}
+    [ -f "$dir/$name.safetensors" ] && continue
+    ((n > 1)) || return 1
+    for ((k = 0; k < n; k++)); do [ -f "$dir/$name.net$k.safetensors" ] || return 1; done
+  done
 }
 for fold in "${FOLDS[@]}"; do
   [ "$fold" = M1 ] || score ens2-exc "$fold" --model ens2-exc
