@@ -1,0 +1,70 @@
+"""Probe: does averaging networks of different recipes help (an ensemble across designs)?
+
+    .venv/bin/python benchmarks/gcamp8/average_probe.py nm,nm9 [--fold M1]
+
+Each name is a model trained on the fold's GCaMP8 training mice: ``nm`` and ``nm9`` the fold's
+``folds/<FOLD>/ens2-gcamp8-<name>.safetensors`` (3-network ensembles since session 16: averaging both
+averages all six networks), any other name a candidate of ``candidates.sh``
+(``candidates/<FOLD>/<name>.safetensors``).  Their rates (window stride 4) are averaged per frame and
+scored on the fold's held-out mice at 30:4, 30:8 and 7.5:4 like ``ens2zoo evaluate``, into
+``candidates/<FOLD>/avg-<names>_conditions.csv``.  ``nm`` alone reproduces the fold family's rows at
+these conditions exactly (every recording there has ν ≥ 1.5), which checks the probe.  ``--ensemble``
+averages networks of one recipe; this probe mixes recipes, for the design of a later session; not a
+zoo mechanism."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import ens2zoo
+from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
+from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import dataset_pattern, get_fold, select_neurons
+
+HERE = Path(__file__).resolve().parent
+
+
+def weights(fold: str, name: str) -> Path:
+    if name in ("nm", "nm9"):
+        return HERE / "folds" / fold / f"ens2-gcamp8-{name}.safetensors"
+    return HERE / "candidates" / fold / f"{name}.safetensors"
+
+
+class Average:
+    """The per-frame mean of several models' rates (the first model's other outputs)."""
+
+    def __init__(self, paths: list[Path], name: str) -> None:
+        self.name = name
+        self.models = [ens2zoo.create("unet", weights=p) for p in paths]
+
+    def predict(self, traces: np.ndarray, frame_rate: float):
+        results = [m.predict(traces, frame_rate, stride=4, progress=False) for m in self.models]
+        return dataclasses.replace(results[0], rate=np.mean([r.rate for r in results], axis=0))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("names", help="comma-separated networks to average (nm, nm9, or candidate names)")
+    p.add_argument("--fold", default="M1")
+    p.add_argument("--data", default="../shared/ground_truth")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    names = args.names.split(",")
+    model = Average([weights(args.fold, n) for n in names], "avg-" + "+".join(names))
+    held_out = get_fold(args.fold).held_out
+    datasets = select_neurons([load_dataset(f, progress=None) for f in find_datasets(args.data,
+                                                                                      dataset_pattern(held_out))],
+                              held_out)
+    rows = evaluate_conditions(model, datasets, "30:4,30:8,7.5:4", progress=False)
+    out = HERE / "candidates" / args.fold / f"avg-{'+'.join(names)}_conditions.csv"
+    write_condition_csv(out, rows)
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
