@@ -3,7 +3,8 @@
 # (recipe ens2-gcamp8-nm9: copies at 7.5/15/30 Hz and ν 1-9, the conditions' range) serving ν 1.5-9, the
 # ν 1-20 member keeping ν ≥ 9.  Writes the candidate family into benchmarks/gcamp8/candidates/<FOLD>/
 # (copies of the fold's trained members; only the table is committed) and scores it uncalibrated like
-# evaluate_folds.sh step 1:
+# evaluate_folds.sh step 1 (the committed candidates/M1/uncalibrated_conditions.csv (commit c048ee4) had the
+# member as one network; since session 16 the recipe and M1's member are a 3-network ensemble):
 #   benchmarks/gcamp8/candidate_nm9.sh [FOLD] [alone]   (default M1; the member must be trained in folds/FOLD/)
 # alone: instead, score the member by itself at the target conditions 30:4, 30:8 and 7.5:4 (uncalibrated, stride 4,
 # candidates/<FOLD>/nm9-alone_conditions.csv), to compare it there with the ν 1-20 member alone

@@ -11,6 +11,10 @@
 #          way; an averaging probe of session 14 gained on M1): adopted in session 15 (recipe ens2-gcamp8-nm).
 #          Networks already trained are kept when they lie in the folder as ensemble.net<k>.safetensors (on M1:
 #          the fold's networks ens2-gcamp8-nm.net<k>, copied)
+#   corr   the one network trained on the negative Pearson correlation per window (--loss corr, ENS²'s third loss):
+#          the metric itself; its scale is arbitrary, so its count is the calibration's to fix (session 16)
+#   wide   the one network with 13 features per level instead of 9 (--hparam features=13, ~2x the
+#          computation): more capacity for the ~50 h of re-imaged training data (session 16)
 #   DS30, DS31, DS32  a member per variant: the one network on the fold's training mice of that variant only,
 #          scored on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
@@ -38,6 +42,8 @@ one() {
     cosine) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --lr-schedule cosine) ;;
     lognu) args=("${settings[@]}" --reimage "$nm_reimage;scale=log" --fold "$FOLD") ;;
     ensemble) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --ensemble 3) ;;
+    corr) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --loss corr) ;;
+    wide) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --hparam features=13) ;;
     DS3[0-2]) args=("${settings[@]}" --reimage "$nm_reimage" --datasets "$name*" --exclude "$HELD_OUT") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;
   esac
