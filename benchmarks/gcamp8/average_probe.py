@@ -5,26 +5,28 @@
 Each name is a model trained on the fold's GCaMP8 training mice: ``nm`` and ``nm9`` the fold's
 ``folds/<FOLD>/ens2-gcamp8-<name>.safetensors`` (3-network ensembles since session 16: averaging both
 averages all six networks), any other name a candidate of ``candidates.sh``
-(``candidates/<FOLD>/<name>.safetensors``).  Their rates (window stride 4) are averaged per frame and
-scored on the fold's held-out mice at 30:4, 30:8 and 7.5:4 like ``ens2zoo evaluate``, into
+(``candidates/<FOLD>/<name>.safetensors``).  Every network they hold becomes one
+:class:`~ens2zoo.architectures.ensemble.Ensemble` (each network weighs the same; its rate is the per-frame
+mean of the networks' rates, and its spikes are read off that rate), scored on the fold's held-out mice
+at 30:4, 30:8 and 7.5:4 like ``ens2zoo evaluate`` (stride 4), into
 ``candidates/<FOLD>/avg-<names>_conditions.csv``.  ``nm`` alone reproduces the fold family's rows at
-these conditions exactly (every recording there has ν ≥ 1.5), which checks the probe.  ``--ensemble``
-averages networks of one recipe; this probe mixes recipes, for the design of a later session; not a
-zoo mechanism."""
+these conditions (every recording there has ν ≥ 1.5), which checks the probe.  ``--ensemble`` trains
+networks of one recipe; this probe mixes recipes, for the design of a later session; not a zoo
+mechanism."""
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 from pathlib import Path
 
-import numpy as np
 import torch
 
 import ens2zoo
+from ens2zoo.architectures.ensemble import Ensemble
 from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.data.groups import dataset_pattern, get_fold, select_neurons
+from ens2zoo.model import SpikeModel
 
 HERE = Path(__file__).resolve().parent
 
@@ -35,16 +37,14 @@ def weights(fold: str, name: str) -> Path:
     return HERE / "candidates" / fold / f"{name}.safetensors"
 
 
-class Average:
-    """The per-frame mean of several models' rates (the first model's other outputs)."""
-
-    def __init__(self, paths: list[Path], name: str) -> None:
-        self.name = name
-        self.models = [ens2zoo.create("unet", weights=p) for p in paths]
-
-    def predict(self, traces: np.ndarray, frame_rate: float):
-        results = [m.predict(traces, frame_rate, stride=4, progress=False) for m in self.models]
-        return dataclasses.replace(results[0], rate=np.mean([r.rate for r in results], axis=0))
+def averaged(paths: list[Path], name: str) -> SpikeModel:
+    """One model whose network is the mean of every network in ``paths``' weights (ensembles opened up)."""
+    models = [ens2zoo.create("unet", weights=p) for p in paths]
+    nets = [net for m in models for net in (m.net.nets if isinstance(m.net, Ensemble) else [m.net])]
+    if len(nets) == 1:
+        return models[0]
+    return SpikeModel(Ensemble(nets), architecture="unet", hparams=models[0].hparams,
+                      preprocessing=models[0].preprocessing, name=name)
 
 
 def main() -> None:
@@ -55,12 +55,12 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     names = args.names.split(",")
-    model = Average([weights(args.fold, n) for n in names], "avg-" + "+".join(names))
+    model = averaged([weights(args.fold, n) for n in names], "avg-" + "+".join(names))
     held_out = get_fold(args.fold).held_out
     datasets = select_neurons([load_dataset(f, progress=None) for f in find_datasets(args.data,
                                                                                       dataset_pattern(held_out))],
                               held_out)
-    rows = evaluate_conditions(model, datasets, "30:4,30:8,7.5:4", progress=False)
+    rows = evaluate_conditions(model, datasets, "30:4,30:8,7.5:4", stride=4, progress=False)
     out = HERE / "candidates" / args.fold / f"avg-{'+'.join(names)}_conditions.csv"
     write_condition_csv(out, rows)
     print(f"wrote {out}")

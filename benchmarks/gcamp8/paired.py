@@ -6,7 +6,8 @@
 BASE and NEW are model names of ``results/<model>_<FOLD>_conditions.csv`` (pooled over ``--folds``), or
 paths of single condition tables (e.g. ``candidates/M1/ensemble_conditions.csv``).  Per condition, on the
 neurons both tables score: the median correlation (%) of each, the difference of the medians, the mean of
-the per-neuron differences NEW − BASE, and how many neurons NEW scores higher, lower and the same.
+the per-neuron differences NEW − BASE, how many neurons NEW scores higher, lower and the same, and the
+median count (Σ rate / true spikes) of each.
 """
 
 from __future__ import annotations
@@ -22,10 +23,11 @@ from ens2zoo.benchmark.evaluation import read_csv
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def rows(table: str, folds: list[str]) -> dict[tuple[str, str, str], float]:
-    """(dataset, neuron, condition) → correlation (%) of a model's fold tables, or of one table's path."""
+def rows(table: str, folds: list[str]) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(dataset, neuron, condition) → (correlation %, count) of a model's fold tables, or of one table's path."""
     paths = [Path(table)] if table.endswith(".csv") else [RESULTS / f"{table}_{f}_conditions.csv" for f in folds]
-    return {(r["dataset"], r["neuron"], row_condition(r).label): float(r["corr"]) for p in paths for r in read_csv(p)}
+    return {(r["dataset"], r["neuron"], row_condition(r).label): (float(r["corr"]), float(r["count"]))
+            for p in paths for r in read_csv(p)}
 
 
 def main() -> None:
@@ -36,16 +38,18 @@ def main() -> None:
     args = p.parse_args()
     folds = args.folds.split(",")
     base, new = rows(args.base, folds), rows(args.new, folds)
-    print("| condition | neurons | median base | median new | Δ median | paired mean Δ | better / worse / same |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| condition | neurons | median base | median new | Δ median | paired mean Δ | better / worse / same "
+          "| count base / new |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label in dict.fromkeys(k[2] for k in new):
         keys = [k for k in new if k[2] == label and k in base]
         if not keys:
             continue
-        b, n = np.array([base[k] for k in keys]), np.array([new[k] for k in keys])
+        (b, b_count), (n, n_count) = (np.array([table[k] for k in keys]).T for table in (base, new))
         d = n - b
         print(f"| {label} | {len(keys)} | {np.median(b):.1f} | {np.median(n):.1f} | {np.median(n) - np.median(b):+.2f} "
-              f"| {d.mean():+.2f} | {(d > 0).sum()} / {(d < 0).sum()} / {(d == 0).sum()} |")
+              f"| {d.mean():+.2f} | {(d > 0).sum()} / {(d < 0).sum()} / {(d == 0).sum()} "
+              f"| {np.nanmedian(b_count):.2f} / {np.nanmedian(n_count):.2f} |")
 
 
 if __name__ == "__main__":
