@@ -15,6 +15,10 @@
 #          the metric itself; its scale is arbitrary, so its count is the calibration's to fix (session 16)
 #   wide   the one network with 13 features per level instead of 9 (--hparam features=13, ~2x the
 #          computation): more capacity for the ~50 h of re-imaged training data (session 16)
+#   pretrained the member (3 networks) fine-tuned from ens2-exc's noise-matched network instead of a random start
+#          (--init-weights ens2-exc-nm: classic excitatory DS02–DS21 re-imaged at 7.5–30 Hz and ν 1–9, never a
+#          GCaMP8 recording): what 20 classic datasets taught it about transients and noise, for the 12 training
+#          mice to adjust (session 17; the 'joint' mixture had cost 5 points at 7.5 Hz)
 #   DS30, DS31, DS32  a member per variant: the one network on the fold's training mice of that variant only,
 #          scored on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
@@ -44,6 +48,7 @@ one() {
     ensemble) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --ensemble 3) ;;
     corr) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --loss corr) ;;
     wide) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --hparam features=13) ;;
+    pretrained) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --init-weights ens2-exc-nm --ensemble 3) ;;
     DS3[0-2]) args=("${settings[@]}" --reimage "$nm_reimage" --datasets "$name*" --exclude "$HELD_OUT") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;
   esac

@@ -97,7 +97,8 @@ def model_from_args(args: argparse.Namespace) -> SpikeModel:
 _CONFIG_FLAGS = {"loss": "loss", "optimizer": "optimizer",
                  "lr": "lr", "lr_schedule": "lr_schedule", "batch_size": "batch_size", "max_iter": "max_iter",
                  "patience": "patience", "seed": "seed", "loss_window": "loss_window", "hours": "hours",
-                 "threads": "threads", "compile": "compile", "ensemble": "ensemble"}
+                 "threads": "threads", "compile": "compile", "ensemble": "ensemble",
+                 "init_weights": "init_weights"}
 
 
 def add_training_args(p: argparse.ArgumentParser) -> None:
@@ -129,6 +130,10 @@ def add_training_args(p: argparse.ArgumentParser) -> None:
                    help=f"train N networks alike (seeds --seed … --seed+N-1) and save their mean, as CASCADE "
                         f"averages five; each is kept beside -o as it finishes, so a re-run resumes "
                         f"(default: {d.ensemble})")
+    p.add_argument("--init-weights", metavar="NAME_OR_FILE",
+                   help="fine-tune: start every network from these weights (a zoo model of one network, e.g. "
+                        "ens2-exc-nm, or a .safetensors file of the same architecture) instead of a random "
+                        "initialisation (default: from scratch)")
     p.add_argument("--threads", type=int, help="torch CPU threads (restored afterwards)")
     p.add_argument("--compile", action="store_true", default=None,
                    help="train the network compiled by torch.compile: ~1.2x per U-Net iteration on the CPU, "

@@ -46,6 +46,10 @@ class TrainingConfig:
             outputs are averaged (:class:`~ens2zoo.architectures.ensemble.Ensemble`, as CASCADE averages
             five); 1 = one network.  ``ens2zoo train`` (:func:`ens2zoo.workflows.runner.train_and_save`)
             trains them; :func:`ens2zoo.training.fit.fit` trains one network.
+        init_weights: start every network from these weights instead of the seeded initialisation
+            (fine-tuning): a zoo model of one network (e.g. ``"ens2-exc-nm"``) or a ``.safetensors``
+            file, of the same architecture and hyper-parameters; None = train from scratch.  The
+            seed still draws the batches and dropout.
     """
 
     loss: str = "mse"
@@ -63,6 +67,7 @@ class TrainingConfig:
     checkpoint_every: int = 250
     reimage: ReimageSpec | None = None
     ensemble: int = 1
+    init_weights: str | None = None
 
     def __post_init__(self) -> None:
         if (self.batch_size < 1 or self.max_iter < 1 or self.patience < 1 or self.loss_window < 1
@@ -94,7 +99,8 @@ class TrainingConfig:
     #: settings that change the speed of a run (and its weights only in the last bits): a recipe's run may set them
     SPEED_KEYS = ("threads", "compile")
     #: settings that change the weights a run produces (a checkpoint must match them to be resumed)
-    RESUME_KEYS = ("loss", "optimizer", "lr", "lr_schedule", "batch_size", "seed", "loss_window", "hours", "reimage")
+    RESUME_KEYS = ("loss", "optimizer", "lr", "lr_schedule", "batch_size", "seed", "loss_window", "hours", "reimage",
+                   "init_weights")
 
     def resume_key(self) -> dict[str, Any]:
         full = self.to_dict()

@@ -110,6 +110,27 @@ def load(name: str, device: str | torch.device = "cpu") -> SpikeModel:
     return load_entry(get_model_entry(name), device)
 
 
+def load_member(name: str, device: str | torch.device = "cpu") -> SpikeModel:
+    """One network of the zoo by name, checking its sha256: a zoo model of one network, or a member
+    of a zoo family (e.g. ``"ens2-exc-nm"`` of ``ens2-exc``) on its own, unrouted.  What fine-tuning
+    starts from (:attr:`ens2zoo.training.TrainingConfig.init_weights`)."""
+    from ens2zoo.zoo.registry import list_models
+
+    for entry in map(get_model_entry, list_models()):
+        member = next((m for m in entry.members if m.name == name), None)
+        if member is not None:
+            spec = get_architecture(entry.architecture)
+            hparams, pre = resolve_hparams(spec, entry.hparams, entry.preprocessing)
+            net = _verified_net(entry, spec, hparams, member.weights, member.sha256)
+            return SpikeModel(net, architecture=entry.architecture, hparams=hparams, preprocessing=pre,
+                              name=name, sha256=member.sha256, device=device, readout=spec.readout)
+    model = load(name, device)
+    if model.members:
+        raise InputError(f"{name} is a family of {len(model.members)} networks: name one of its members "
+                         f"({', '.join(m.name for m in model.entry.members)})")
+    return model
+
+
 def load_folder(folder: str | os.PathLike, device: str | torch.device = "cpu") -> SpikeModel:
     """Load the model a folder holds, checking every sha256.
 

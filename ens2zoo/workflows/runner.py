@@ -22,7 +22,7 @@ from ens2zoo.model import SpikeModel
 from ens2zoo.training.fit import outputs_constant
 from ens2zoo.training.recipes import Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
-from ens2zoo.workflows.factory import create
+from ens2zoo.workflows.factory import create, load_member, resolve_hparams
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,29 @@ class torch_threads:
 
 def model_window(recipe: Recipe) -> int:
     """The training window of ``recipe``'s architecture (its ``window`` hyper-parameter or default)."""
-    from ens2zoo.workflows.factory import resolve_hparams
     from ens2zoo.zoo.registry import get_architecture
 
     return resolve_hparams(get_architecture(recipe.architecture), recipe.hparams)[1].window
+
+
+def initial_model(recipe: Recipe, device: str = "cpu") -> SpikeModel:
+    """The network a run of ``recipe`` starts from: built afresh, or, with ``config.init_weights``
+    (fine-tuning), loaded from that file or zoo network (:func:`~ens2zoo.workflows.factory.load_member`),
+    which must be one network of the recipe's architecture and hyper-parameters."""
+    from ens2zoo.zoo.registry import get_architecture
+
+    source = recipe.config.init_weights
+    if source is None:
+        return create(recipe.architecture, device=device, **recipe.hparams)
+    model = (create(recipe.architecture, weights=source, device=device, **recipe.hparams)
+             if Path(source).is_file() else load_member(source, device))
+    hparams = resolve_hparams(get_architecture(recipe.architecture), recipe.hparams)[0]
+    if isinstance(model.net, Ensemble) or (model.architecture, model.hparams) != (recipe.architecture, hparams):
+        raise InputError(f"init_weights {source}: {model.architecture} {model.hparams}"
+                         f"{' (an ensemble)' if isinstance(model.net, Ensemble) else ''} cannot start recipe "
+                         f"{recipe.name} ({recipe.architecture} {hparams}): fine-tune from one network of the "
+                         "same architecture and hyper-parameters")
+    return model
 
 
 def ensemble_part(output: str | os.PathLike, k: int) -> Path:
@@ -202,17 +221,20 @@ def _train_network(windows: TrainingWindows, output: str | os.PathLike, recipe: 
     config = recipe.config
     if config.hours:
         windows = windows.subset_hours(config.hours, seed=config.seed)
-    model = create(recipe.architecture, device=device, **recipe.hparams)
+    model = initial_model(recipe, device)
+    init_sha256 = model.sha256
     ckpt = Path(checkpoint or f"{output}.ckpt.safetensors")
     log.info("training %s (recipe %s) on %d datasets (%s); loss %s", recipe.architecture, recipe.name,
              len(datasets), windows, config.loss)
     model.fit(windows, config=config, progress=progress, checkpoint=ckpt, resume=resume,
+              warm_start=config.init_weights is not None,
               callbacks=[log_every(log_interval)] if log_interval else ())
     report = model.training_report_
     training = {
         "datasets": [d.name for d in datasets], "neurons": sum(len(d.neurons) for d in datasets),
         **({"selection": selection} if selection else {}),
         "windows": len(windows), **config.to_dict(), "data_hours": round(windows.hours, 3),
+        **({"init_sha256": init_sha256} if config.init_weights else {}),
         "iterations": report.iterations, "best_iteration": report.best_iteration,
         "best_loss": report.best_loss, "stopped_early": report.stopped_early,
         "seconds": round(report.seconds, 1), "seconds_per_iteration": round(report.seconds_per_iteration, 4),
