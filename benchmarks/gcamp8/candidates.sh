@@ -19,6 +19,9 @@
 #          (--init-weights ens2-exc-nm: classic excitatory DS02–DS21 re-imaged at 7.5–30 Hz and ν 1–9, never a
 #          GCaMP8 recording): what 20 classic datasets taught it about transients and noise, for the 12 training
 #          mice to adjust (session 17; the 'joint' mixture had cost 5 points at 7.5 Hz)
+#   stretch the one network with each copy's time axis scaled by a factor drawn log-uniformly in 0.8–1.25
+#          (--reimage '...;stretch=0.8-1.25', ens2zoo.data.reimage.stretch: kinetics and firing 0.8–1.25x as fast,
+#          the same ΔF/F per spike): more indicator kinetics than the 12 training mice show (session 17)
 #   DS30, DS31, DS32  a member per variant: the one network on the fold's training mice of that variant only,
 #          scored on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
@@ -48,6 +51,7 @@ one() {
     ensemble) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --ensemble 3) ;;
     corr) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --loss corr) ;;
     wide) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --hparam features=13) ;;
+    stretch) args=("${settings[@]}" --reimage "$nm_reimage;stretch=0.8-1.25" --fold "$FOLD") ;;
     pretrained) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --init-weights ens2-exc-nm --ensemble 3) ;;
     DS3[0-2]) args=("${settings[@]}" --reimage "$nm_reimage" --datasets "$name*" --exclude "$HELD_OUT") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;

@@ -32,9 +32,11 @@ import hashlib
 from dataclasses import dataclass, replace
 
 import numpy as np
+import scipy.signal
 
 from ens2zoo.data.neuron import Neuron
-from ens2zoo.data.recording import Recording
+from ens2zoo.data.recording import Recording, smooth_counts
+from ens2zoo.defaults import WINDOW
 from ens2zoo.errors import InputError
 from ens2zoo.inference.noise import noise_level as measure_noise
 from ens2zoo.inference.noise import white_noise_sigma
@@ -113,6 +115,33 @@ def reimage(recording: Recording, frame_rate: float, noise_level: float | None,
     return replace(recording, trace=r.trace60, frame_rate=r.frame_rate, noise_level=r.noise_level)
 
 
+def stretch(recording: Recording, factor: float) -> Recording:
+    """``recording`` with its time running ``factor``× faster: a neuron whose indicator rises and decays
+    ``factor``× faster and which fires ``factor``× more often, with the same ΔF/F per spike.
+
+    The trace (at ``sampling_rate``) is Fourier-resampled to ``round(n / factor)`` samples (as
+    :func:`~ens2zoo.data.recording.preprocess_recording` resamples), each event time divided by ``factor``,
+    the events binned on the new samples (edges half a sample either side; sample k at (k + 1) /
+    sampling_rate, like the recording) and smoothed as the ground truth is (σ = 25 ms).  The frame rate
+    scales with ``factor``; ν is measured on the new trace.
+    """
+    if not (np.isfinite(factor) and factor > 0):
+        raise InputError(f"time stretch factor {factor!r} must be a positive number")
+    fs = recording.sampling_rate
+    n = max(2, round(len(recording) / factor))
+    trace = scipy.signal.resample(np.asarray(recording.trace, dtype=np.float64), n)
+    events = recording.event_times / factor
+    counts, _ = np.histogram(events, bins=(np.arange(n + 1) + 0.5) / fs)
+    pad = WINDOW // 2
+    frame_rate = recording.frame_rate * factor
+    return replace(recording, trace=trace.astype(np.float32), spikes=counts.astype(np.int32),
+                   rate=smooth_counts(counts, fs, pad)[pad:pad + n].astype(np.float32),
+                   event_times=events[(events >= 0.5 / fs) & (events < (n + 0.5) / fs)],
+                   frame_rate=frame_rate,
+                   noise_level=float(np.median(np.abs(np.diff(trace))) * 100 / np.sqrt(frame_rate)),
+                   firing_rate=float(counts.sum() / ((n + 1) / fs)))
+
+
 #: how :class:`ReimageSpec` draws each copy's ν within its range
 NOISE_SCALES = ("linear", "log")
 
@@ -126,7 +155,10 @@ class ReimageSpec:
     (``noise_scale="linear"``) or log-uniformly (``"log"``: as many copies per octave of ν,
     so ν 1–20 puts 46 % of the copies below ν 4 instead of 16 %) — then
     :func:`reimage_trace` (recordings already noisier keep their own noise).  The
-    originals are kept too when ``keep_original``.  Draws are seeded by
+    originals are kept too when ``keep_original``.  With ``stretch`` = (low, high) ≠ (1, 1) each copy's
+    time axis is first scaled by a factor drawn log-uniformly in it (:func:`stretch`: indicators
+    faster or slower than the recorded ones, for training data of few mice); (1, 1), the default, draws
+    nothing, so specs without it make the same copies as before it existed.  Draws are seeded by
     (dataset, neuron, recording, copy, ``seed``), so the training set does not depend on
     the order data are loaded in.
 
@@ -141,10 +173,14 @@ class ReimageSpec:
     keep_original: bool = True
     seed: int = 0
     noise_scale: str = "linear"
+    stretch: tuple[float, float] = (1.0, 1.0)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "frame_rates", tuple(float(r) for r in self.frame_rates))
         object.__setattr__(self, "noise_levels", tuple(float(v) for v in self.noise_levels))
+        object.__setattr__(self, "stretch", tuple(float(v) for v in self.stretch))
+        if len(self.stretch) != 2 or not 0 < self.stretch[0] <= self.stretch[1] < np.inf:
+            raise InputError(f"re-imaging time stretch {self.stretch} must be (low, high) with 0 < low ≤ high")
         if not self.frame_rates or any(not 0 < r <= 60 for r in self.frame_rates):
             raise InputError(f"re-imaging frame rates {self.frame_rates} must lie in (0, 60] Hz")
         low, high = self.noise_levels
@@ -159,7 +195,8 @@ class ReimageSpec:
 
     @classmethod
     def parse(cls, text: str) -> ReimageSpec:
-        """From ``"rates=7.5,15,30;noise=1-9;scale=log;copies=3;original=1;seed=0"`` (any subset, any order)."""
+        """From ``"rates=7.5,15,30;noise=1-9;scale=log;stretch=0.8-1.25;copies=3;original=1;seed=0"`` (any
+        subset, any order)."""
         fields: dict = {}
         for item in (p.strip() for p in str(text).split(";") if p.strip()):
             key, sep, value = item.partition("=")
@@ -169,6 +206,9 @@ class ReimageSpec:
                 elif key == "noise":
                     low, _, high = value.partition("-")
                     fields["noise_levels"] = (float(low), float(high or low))
+                elif key == "stretch":
+                    low, _, high = value.partition("-")
+                    fields["stretch"] = (float(low), float(high or low))
                 elif key == "scale":
                     fields["noise_scale"] = value.strip()
                 elif key == "copies":
@@ -183,13 +223,14 @@ class ReimageSpec:
                     raise ValueError
             except ValueError:
                 raise InputError(f"--reimage {text!r}: cannot read {item!r}; write e.g. "
-                                 "'rates=7.5,15,30;noise=1-9;scale=log;copies=3;original=1;seed=0'") from None
+                                 "'rates=7.5,15,30;noise=1-9;scale=log;stretch=0.8-1.25;copies=3;original=1;seed=0'"
+                                 ) from None
         return cls(**fields)
 
     def to_dict(self) -> dict:
         return {"frame_rates": list(self.frame_rates), "noise_levels": list(self.noise_levels),
                 "noise_scale": self.noise_scale, "copies": self.copies, "keep_original": self.keep_original,
-                "seed": self.seed}
+                "seed": self.seed, "stretch": list(self.stretch)}
 
     def draw_noise_level(self, rng: np.random.Generator) -> float:
         """One copy's target ν (%·Hz^-1/2) from ``noise_levels`` on ``noise_scale`` (one draw of ``rng``)."""
@@ -197,6 +238,14 @@ class ReimageSpec:
         if self.noise_scale == "log":
             return float(np.exp(rng.uniform(np.log(low), np.log(high))))
         return float(rng.uniform(low, high))
+
+    def draw_stretch(self, rng: np.random.Generator) -> float | None:
+        """One copy's time-stretch factor, log-uniform in ``stretch`` (one draw of ``rng``), or None
+        (no draw) when ``stretch`` is (1, 1)."""
+        if self.stretch == (1.0, 1.0):
+            return None
+        low, high = self.stretch
+        return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
 def reimage_neurons(neurons: list[Neuron], spec: ReimageSpec) -> list[Neuron]:
@@ -209,6 +258,7 @@ def reimage_neurons(neurons: list[Neuron], spec: ReimageSpec) -> list[Neuron]:
                 rng = np.random.default_rng(condition_seed(neuron.dataset, neuron.name, rec.index, copy, spec.seed))
                 rate = float(spec.frame_rates[rng.integers(len(spec.frame_rates))])
                 nu = spec.draw_noise_level(rng)
-                recordings.append(reimage(rec, rate, nu, rng))
+                factor = spec.draw_stretch(rng)
+                recordings.append(reimage(rec if factor is None else stretch(rec, factor), rate, nu, rng))
         out.append(replace(neuron, recordings=recordings))
     return out
