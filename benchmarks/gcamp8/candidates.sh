@@ -22,6 +22,8 @@
 #   stretch the one network with each copy's time axis scaled by a factor drawn log-uniformly in 0.8–1.25
 #          (--reimage '...;stretch=0.8-1.25', ens2zoo.data.reimage.stretch: kinetics and firing 0.8–1.25x as fast,
 #          the same ΔF/F per spike): more indicator kinetics than the 12 training mice show (session 17)
+#   r30, r7.5  the one network with every copy at one frame rate, 30 or 7.5 Hz (ν 1-20): a member per frame rate,
+#          as CASCADE trains a model per frame rate, scored at that rate's conditions (session 17)
 #   DS30, DS31, DS32  a member per variant: the one network on the fold's training mice of that variant only,
 #          scored on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
@@ -52,6 +54,7 @@ one() {
     corr) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --loss corr) ;;
     wide) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --hparam features=13) ;;
     stretch) args=("${settings[@]}" --reimage "$nm_reimage;stretch=0.8-1.25" --fold "$FOLD") ;;
+    r30|r7.5) args=("${settings[@]}" --reimage "rates=${name#r};noise=1-20;copies=4" --fold "$FOLD") ;;
     pretrained) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --init-weights ens2-exc-nm --ensemble 3) ;;
     DS3[0-2]) args=("${settings[@]}" --reimage "$nm_reimage" --datasets "$name*" --exclude "$HELD_OUT") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;
