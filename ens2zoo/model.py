@@ -150,8 +150,10 @@ class SpikeModel:
         self.sha256 = write_safetensors(self.net.state_dict(), path, meta)
         return self.sha256
 
-    def route(self, noise_levels: np.ndarray, override: float | None = None) -> list[int]:
-        """Member index serving each neuron (its ν, or ``override`` for all), for a family.
+    def route(self, noise_levels: np.ndarray, override: float | None = None,
+              frame_rate: float | None = None) -> list[int]:
+        """Member index serving each neuron (its ν, or ``override`` for all), for a family: the first
+        member whose ν range holds the neuron's ν, among those serving ``frame_rate`` (Hz; None: all).
 
         A ν outside every member's range goes to the member whose range is nearest.
         """
@@ -159,14 +161,16 @@ class SpikeModel:
             low, high = record.noise_range
             return max(0.0 if low is None else low - nu, 0.0 if high is None else nu - high)
 
+        candidates = [i for i, m in enumerate(self.members)
+                      if frame_rate is None or m.record.serves_frame_rate(frame_rate)] or range(len(self.members))
         chosen = []
         for nu in noise_levels:
             nu = float(override if override is not None else nu)
             if not np.isfinite(nu):
                 nu = 0.0
-            serving = [i for i, m in enumerate(self.members) if m.record.serves(nu)]
+            serving = [i for i in candidates if self.members[i].record.serves(nu)]
             chosen.append(serving[0] if serving else
-                          min(range(len(self.members)), key=lambda i: (distance(self.members[i].record, nu), i)))
+                          min(candidates, key=lambda i: (distance(self.members[i].record, nu), i)))
         return chosen
 
     def _count_gains(self) -> dict[str, float]:
@@ -248,7 +252,7 @@ class SpikeModel:
                           f"×{gain:.2f} was used. Pass indicator=... (--indicator {'|'.join(sorted(per_indicator))}) "
                           "for rates that add up to the spike count", UserWarning, stacklevel=2)
         nus = measure_noise(data, frame_rate)
-        member_of = self.route(nus, noise_level) if self.members else [None] * data.shape[0]
+        member_of = self.route(nus, noise_level, frame_rate) if self.members else [None] * data.shape[0]
         dev = resolve_device(device, self.device)
         batch = batch_size or default_batch_size(dev)
         if batch < 1:

@@ -1,14 +1,18 @@
-"""Model families: written with write_family, loaded by folder or name, each neuron routed by its ν."""
+"""Model families: written with write_family, loaded by folder or name, each neuron routed by its ν (and,
+for a member with a frame-rate range, by the recording's frame rate)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
 import ens2zoo
+from ens2zoo.benchmark.evaluation import neuron_prediction
 from ens2zoo.errors import RegistryError
 from ens2zoo.workflows.factory import load_folder
 from ens2zoo.zoo.manifest import entry_from_record, write_family
@@ -108,3 +112,60 @@ def test_cluster_workers_load_a_family_folder(family):
     assert list(result.member) == ["quiet", "noisy"]
     np.testing.assert_array_equal(result.rate, load_folder(folder / "fam").predict(_traces(), 30.0, stride=8,
                                                                                     spikes=False).rate)
+
+
+@pytest.fixture(scope="module")
+def rate_family(family, tmp_path_factory):
+    """quiet (ν < 2), at30 (ν ≥ 2 at 21.2–42.4 Hz; listed first, so it wins there), noisy (ν ≥ 2, any rate)."""
+    _, files = family
+    at30 = ens2zoo.create("unet", features=3)
+    torch.manual_seed(3)
+    for p in at30.net.parameters():
+        torch.nn.init.normal_(p, 0.0, 0.1)
+    folder = tmp_path_factory.mktemp("rates")
+    at30.save(folder / "src3.safetensors")
+    write_family(folder / "fam", "toy-rates", [
+        {"name": "quiet", "weights": files[0], "noise_range": [None, 2.0]},
+        {"name": "at30", "weights": folder / "src3.safetensors", "noise_range": [2.0, None],
+         "frame_rate_range": [21.2, 42.4]},
+        {"name": "noisy", "weights": files[1], "noise_range": [2.0, None]},
+    ])
+    return load_folder(folder / "fam"), files, folder / "src3.safetensors"
+
+
+def test_a_member_with_a_frame_rate_range_serves_only_those_rates(rate_family):
+    model, files, at30 = rate_family
+    nus = np.array([0.5, 5.0, 50.0, np.nan])
+    assert model.route(nus, frame_rate=30.0) == [0, 1, 1, 0]
+    assert model.route(nus, frame_rate=42.4) == [0, 2, 2, 0]  # [low, high): 42.4 Hz is past the band
+    assert model.route(nus, frame_rate=21.2) == model.route(nus, frame_rate=30.0)
+    assert model.route(nus, frame_rate=7.5) == [0, 2, 2, 0]
+    assert model.route(nus, frame_rate=15.0, override=0.1) == [0, 0, 0, 0]
+    x = _traces()
+    fast = model.predict(x, 30.0, stride=8)
+    assert list(fast.member) == ["quiet", "at30"]
+    own = ens2zoo.create("unet", weights=at30, features=3).predict(x[1], 30.0, stride=8)
+    np.testing.assert_array_equal(fast.rate[1], own.rate[0])
+    slow = model.predict(x[:, ::4], 7.5, stride=8)
+    assert list(slow.member) == ["quiet", "noisy"]
+    single = ens2zoo.create("unet", weights=files[1], features=3).predict(x[1, ::4], 7.5, stride=8)
+    np.testing.assert_array_equal(slow.rate[1], single.rate[0])  # the noisy member's own rate, per frame
+
+
+def test_the_evaluation_routes_a_neuron_by_its_frame_rate_too(rate_family, small_root):
+    from ens2zoo.data import load_dataset
+
+    model, _, _ = rate_family
+    neuron = load_dataset(small_root / "DS03-x", progress=None).neurons[0]
+    for rate, member in ((30.0, "at30"), (60.0, "noisy")):
+        moved = dataclasses.replace(neuron, frame_rate=rate, noise_level=5.0)
+        assert neuron_prediction(model, moved, stride=8).member == member
+
+
+def test_the_manifest_records_a_frame_rate_range_only_where_one_is_set(rate_family):
+    model, _, _ = rate_family
+    members = {m.name: m for m in model.entry.members}
+    assert members["at30"].frame_rate_range == (21.2, 42.4) and members["noisy"].frame_rate_range == (None, None)
+    assert members["at30"].serves_frame_rate(30.0) and not members["at30"].serves_frame_rate(60.0)
+    record = json.loads((Path(model.entry.base_dir) / "manifest.json").read_text())["models"][0]
+    assert [("frame_rate_range" in m) for m in record["members"]] == [False, True, False]

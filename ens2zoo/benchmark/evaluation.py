@@ -157,7 +157,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
     dev = model.device
     net, member = model.net, None
     if model.members:
-        index = model.route(np.array([neuron.noise_level], dtype=np.float64))[0]
+        index = model.route(np.array([neuron.noise_level], dtype=np.float64), frame_rate=neuron.frame_rate)[0]
         net, member = model.members[index].net, model.members[index].record.name
     was_training = net.training
     net.eval()

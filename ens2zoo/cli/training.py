@@ -68,8 +68,12 @@ def _train_family(args: argparse.Namespace, family) -> int:
     record = train_family(family.override(**overrides), selected_datasets(args.data, selection), args.output,
                           selection=selection, device=args.device, resume=args.resume,
                           log_interval=args.log_every, progress=args.progress)
-    members = ", ".join(f"{m['name']} (ν {m['noise_range'][0] or 0:g}–{m['noise_range'][1] or '∞'})"
-                        for m in record["members"])
+    def served(m: dict) -> str:
+        low, high = m.get("frame_rate_range") or (None, None)
+        rates = "" if (low, high) == (None, None) else f", {low or 0:g}–{high or '∞'} Hz"
+        return f"{m['name']} (ν {m['noise_range'][0] or 0:g}–{m['noise_range'][1] or '∞'}{rates})"
+
+    members = ", ".join(served(m) for m in record["members"])
     print(f"wrote family {family.name} to {args.output}: {members}; load it with ens2zoo.load_folder")
     return 0
 

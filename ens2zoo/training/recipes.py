@@ -133,12 +133,14 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
 
 @dataclass(frozen=True)
 class MemberRecipe:
-    """One member of a family recipe: its name in the family folder, its training recipe, and the
-    [low, high) ν it serves (%·Hz^-1/2; None = open)."""
+    """One member of a family recipe: its name in the family folder, its training recipe, the
+    [low, high) ν it serves (%·Hz^-1/2; None = open) and the [low, high) frame rates it serves
+    (Hz; default every rate).  A neuron goes to the first member that serves it."""
 
     name: str
     recipe: str
     noise_range: tuple[float | None, float | None]
+    frame_rate_range: tuple[float | None, float | None] = (None, None)
 
 
 @dataclass(frozen=True)
@@ -175,7 +177,9 @@ class FamilyRecipe:
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "datasets": self.datasets, "description": self.description,
-                "members": [{"name": m.name, "recipe": m.recipe, "noise_range": list(m.noise_range)}
+                "members": [{"name": m.name, "recipe": m.recipe, "noise_range": list(m.noise_range),
+                             **({"frame_rate_range": list(m.frame_rate_range)}
+                                if m.frame_rate_range != (None, None) else {})}
                             for m in self.members]}
 
 

@@ -88,6 +88,7 @@ def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str 
                            progress=progress, selection=selection)
         rates, nus = trained_ranges(datasets, recipe.config.reimage)
         members.append({"name": member.name, "weights": weights, "noise_range": list(member.noise_range),
+                        "frame_rate_range": list(member.frame_rate_range),
                         "recipe": recipe.name,
                         "trained_frame_rates": list(rates), "trained_noise_levels": list(nus)})
     where = f"; trained on {selection}" if selection else ""

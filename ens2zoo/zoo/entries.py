@@ -109,13 +109,17 @@ class Architecture:
 
 @dataclass(frozen=True)
 class FamilyMember:
-    """One network of a model family, serving the neurons whose noise level lies in ``noise_range``.
+    """One network of a model family, serving the neurons whose noise level lies in ``noise_range``
+    (and, where it has one, whose recording's frame rate lies in ``frame_rate_range``).  A neuron goes to
+    the first member of the family that serves it.
 
     Attributes:
         name: member name, e.g. ``"nu2-4"``.
         weights: its ``.safetensors`` file (relative to the entry's folder).
         sha256: expected hash of ``weights``.
         noise_range: [low, high) ν it serves, %·Hz^-1/2 (``None`` bound = open).
+        frame_rate_range: [low, high) frame rate it serves, Hz (``None`` bound = open; (None, None):
+            every frame rate), e.g. a member trained at 30 Hz only.
         trained_frame_rates: (lowest, highest) frame rate, Hz, of its training data.
         trained_noise_levels: (lowest, highest) ν, %·Hz^-1/2, of its training data.
         recipe: name of the training recipe.
@@ -126,6 +130,7 @@ class FamilyMember:
     weights: str
     sha256: str
     noise_range: tuple[float | None, float | None] = (None, None)
+    frame_rate_range: tuple[float | None, float | None] = (None, None)
     trained_frame_rates: tuple[float, float] | None = None
     trained_noise_levels: tuple[float, float] | None = None
     recipe: str | None = None
@@ -133,6 +138,7 @@ class FamilyMember:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "noise_range", tuple(self.noise_range))
+        object.__setattr__(self, "frame_rate_range", tuple(self.frame_rate_range))
         object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics)))
         for attr in ("trained_frame_rates", "trained_noise_levels"):
             value = getattr(self, attr)
@@ -141,8 +147,16 @@ class FamilyMember:
 
     def serves(self, noise_level: float) -> bool:
         """True if ``noise_level`` (%·Hz^-1/2) lies in ``noise_range``."""
-        low, high = self.noise_range
-        return (low is None or noise_level >= low) and (high is None or noise_level < high)
+        return _within(noise_level, self.noise_range)
+
+    def serves_frame_rate(self, frame_rate: float) -> bool:
+        """True if ``frame_rate`` (Hz) lies in ``frame_rate_range``."""
+        return _within(frame_rate, self.frame_rate_range)
+
+
+def _within(value: float, bounds: tuple[float | None, float | None]) -> bool:
+    low, high = bounds
+    return (low is None or value >= low) and (high is None or value < high)
 
 
 @dataclass(frozen=True)

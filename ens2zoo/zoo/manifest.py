@@ -150,7 +150,8 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
         folder: the family's folder (created); ``ens2zoo.load_folder(folder)`` loads it.
         name: the family's name.
         members: one dict per member with ``name``, ``weights`` (a file written by
-            ``SpikeModel.save``), ``noise_range`` ([low, high) ν it serves, %·Hz^-1/2, ``None`` = open)
+            ``SpikeModel.save``), ``noise_range`` ([low, high) ν it serves, %·Hz^-1/2, ``None`` = open),
+            optionally ``frame_rate_range`` ([low, high) Hz it serves; default every rate)
             and optionally ``trained_frame_rates``/``trained_noise_levels`` and ``recipe`` (for
             weights that predate recipes; otherwise read from the weights).  All members must share
             the architecture, hyper-parameters and preprocessing.
@@ -195,7 +196,10 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
         "preprocessing": {**first["preprocessing"], "flat_guard": flat_guard}, "description": description,
         "training_data": sorted({d for _, rec in described for d in rec["training_data"]}),
         "members": [{"name": m["name"], "weights": rec["weights"], "sha256": rec["sha256"],
-                     "noise_range": list(m["noise_range"]), "recipe": rec.get("recipe") or m.get("recipe"),
+                     "noise_range": list(m["noise_range"]),
+                     **({"frame_rate_range": list(m["frame_rate_range"])}
+                        if tuple(m.get("frame_rate_range") or (None, None)) != (None, None) else {}),
+                     "recipe": rec.get("recipe") or m.get("recipe"),
                      **{k: list(m[k]) for k in ("trained_frame_rates", "trained_noise_levels") if m.get(k)}}
                     for m, rec in described],
         "provenance": {"members": {m["name"]: rec["provenance"] for m, rec in described}, **(provenance or {})},
