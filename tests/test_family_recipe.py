@@ -117,30 +117,33 @@ def test_family_recipe_trains_both_members_routes_and_records_the_override(gcamp
     assert main(args) == 0
     assert "wrote family ens2-gcamp8" in capsys.readouterr().out
     record = json.loads((out / "manifest.json").read_text())["models"][0]
-    assert [m["name"] for m in record["members"]] == ["ens2-gcamp8-v1", "ens2-gcamp8-nm"]
+    assert [m["name"] for m in record["members"]] == ["ens2-gcamp8-v1", "ens2-gcamp8-nm30", "ens2-gcamp8-nm"]
+    assert [m.get("frame_rate_range") for m in record["members"]] == [None, [21.2, 42.4], None]
     assert record["provenance"]["family_recipe"]["name"] == "ens2-gcamp8"
     assert record["provenance"]["overrides"] == {"max_iter": 2}
     assert record["indicators"] == ["gcamp8f", "gcamp8m"]  # of its training data
-    nm = record["members"][1]
+    nm = record["members"][2]
     seeds = [n["seed"] for n in safetensors_metadata(out / nm["weights"])["training"]["networks"]]
     assert len(set(seeds)) == 3 and seeds[0] == 0  # 2 iterations: a network may learn nothing, then another seed
-    assert sorted(p.name for p in out.iterdir()) == ["ens2-gcamp8-nm.safetensors", "ens2-gcamp8-v1.safetensors",
-                                                     "manifest.json"]  # the ensemble's parts are gone
+    assert sorted(p.name for p in out.iterdir()) == ["ens2-gcamp8-nm.safetensors", "ens2-gcamp8-nm30.safetensors",
+                                                     "ens2-gcamp8-v1.safetensors",
+                                                     "manifest.json"]  # the ensembles' parts are gone
     assert nm["trained_frame_rates"][0] == 7.5 and nm["trained_noise_levels"][1] == 20.0  # from its re-imaging spec
+    assert record["members"][1]["trained_frame_rates"][0] == 30.0
     for m in record["members"]:
         meta = safetensors_metadata(out / m["weights"])
         assert meta["recipe"]["name"] == m["name"] and meta["recipe"]["overrides"] == {"max_iter": 2}
-        networks = meta["training"].get("networks", [meta["training"]])  # the nm member: an ensemble
+        networks = meta["training"].get("networks", [meta["training"]])  # the nm members: ensembles
         assert [n["iterations"] for n in networks] == [2] * meta["recipe"]["config"].get("ensemble", 1)
         assert meta["training"]["neurons"] == 2
         assert "!DS30*/*_478348_*" in meta["training"]["selection"]
 
-    # routing picks both members
+    # routing picks each member: by ν, and at ν ≥ 1.5 by the frame rate
     model = load_folder(out)
     rng = np.random.default_rng(0)
     traces = np.stack([rng.normal(0, 0.002, 900), rng.normal(0, 0.3, 900)])
-    result = model.predict(traces, 30.0)
-    assert list(result.member) == ["ens2-gcamp8-v1", "ens2-gcamp8-nm"]
+    assert list(model.predict(traces, 30.0).member) == ["ens2-gcamp8-v1", "ens2-gcamp8-nm30"]
+    assert list(model.predict(traces[:, ::4], 7.5).member) == ["ens2-gcamp8-v1", "ens2-gcamp8-nm"]
 
     # a re-run keeps the trained members; the same member recipe run alone gives the same weights
     shas = [m["sha256"] for m in record["members"]]
@@ -168,10 +171,17 @@ def test_family_recipes_name_known_member_recipes_and_their_groups():
         assert family.datasets in GROUPS
         for m in family.members:
             get_recipe(m.recipe)
-        ranges = [m.noise_range for m in family.members]  # consecutive, from 0 to ∞
+        # the members serving every frame rate cover ν consecutively, from 0 to ∞; a member for some frame
+        # rates (listed before them, so it wins there) serves a ν range they cover and a proper band of rates
+        general = [m for m in family.members if m.frame_rate_range == (None, None)]
+        ranges = [m.noise_range for m in general]
         assert ranges[0][0] is None and ranges[-1][1] is None
         assert all(a[1] == b[0] for a, b in itertools.pairwise(ranges))
         assert all(low is None or low < high for low, high in ranges[:-1])
+        for m in family.members:
+            if m.frame_rate_range != (None, None):
+                low, high = m.frame_rate_range
+                assert 0 < low < high and family.members.index(m) < family.members.index(general[-1])
 
 
 def test_family_recipe_refuses_a_file_output_and_zoo_name(gcamp8_root, tmp_path, capsys):
@@ -191,7 +201,7 @@ def test_benchmark_trains_and_scores_a_family_per_fold(gcamp8_root, tmp_path, ca
     assert "ens2-gcamp8" in capsys.readouterr().out
     folder = out / "weights" / "ens2-gcamp8_lodo_DS31"
     record = json.loads((folder / "manifest.json").read_text())["models"][0]
-    assert [m["name"] for m in record["members"]] == ["ens2-gcamp8-v1", "ens2-gcamp8-nm"]
+    assert [m["name"] for m in record["members"]] == ["ens2-gcamp8-v1", "ens2-gcamp8-nm30", "ens2-gcamp8-nm"]
     assert record["provenance"]["overrides"] == {"max_iter": 2}
     assert record["training_data"] == ["DS30-GCaMP8f-m-V1"]  # the held-out dataset never trains
     rows = list(csv.DictReader(open(out / "ens2-gcamp8_lodo_DS31.csv")))

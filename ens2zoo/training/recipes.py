@@ -199,6 +199,9 @@ def _members(name: str, *recipes: str, thresholds: tuple[float, ...]) -> tuple[M
                  for i, recipe in enumerate(recipes))
 
 
+#: the frame rates a member trained at 30 Hz serves: within half an octave of 30 Hz (30/√2 to 30·√2)
+BAND_30HZ = (21.2, 42.4)
+
 _CLASSIC_MEMBERS = ("ens2-v1", "ens2-nm", "ens2-hn")
 _CLASSIC_THRESHOLDS = (ROUTING_THRESHOLD, HIGH_NOISE_THRESHOLD)
 
@@ -209,11 +212,14 @@ FAMILY_RECIPES: dict[str, FamilyRecipe] = {f.name: f for f in (
                  "copies re-imaged at 7.5–30 Hz, ν 1–9), ν ≥ 9 → ens2-exc-hn (copies at 7.5–30 Hz, ν 6–20)"),
     FamilyRecipe("ens2-inh", _members("ens2-inh", *_CLASSIC_MEMBERS, thresholds=_CLASSIC_THRESHOLDS), "inhibitory",
                  "ENS² U-Net family, inhibitory neurons (DS22–DS27), routed like ens2-exc"),
-    FamilyRecipe("ens2-gcamp8", _members("ens2-gcamp8", "ens2-gcamp8-v1", "ens2-gcamp8-nm",
-                                         thresholds=(ROUTING_THRESHOLD,)), "gcamp8",
-                 "ENS² U-Net family for jGCaMP8f/m/s (DS30–DS32), routed by ν: ν < 1.5 → ens2-gcamp8-v1 "
-                 "(the recordings and copies at 7.5–60 Hz at their own noise), ν ≥ 1.5 → ens2-gcamp8-nm "
-                 "(copies at 7.5–60 Hz and ν 1–20; the mean of 3 networks)"),
+    FamilyRecipe("ens2-gcamp8", (
+        MemberRecipe("ens2-gcamp8-v1", "ens2-gcamp8-v1", (None, ROUTING_THRESHOLD)),
+        MemberRecipe("ens2-gcamp8-nm30", "ens2-gcamp8-nm30", (ROUTING_THRESHOLD, None), BAND_30HZ),
+        MemberRecipe("ens2-gcamp8-nm", "ens2-gcamp8-nm", (ROUTING_THRESHOLD, None))), "gcamp8",
+                 "ENS² U-Net family for jGCaMP8f/m/s (DS30–DS32), routed by ν and frame rate: ν < 1.5 → "
+                 "ens2-gcamp8-v1 (the recordings and copies at 7.5–60 Hz at their own noise); ν ≥ 1.5 at "
+                 "21.2–42.4 Hz → ens2-gcamp8-nm30 (copies at 30 Hz and ν 1–20), at other rates → ens2-gcamp8-nm "
+                 "(copies at 7.5–60 Hz and ν 1–20); each noise-matched member the mean of 3 networks"),
 )}
 
 
