@@ -140,6 +140,7 @@ def test_an_ensemble_network_that_learned_nothing_is_replaced_by_the_next_seed(s
         return len(calls) == 2
 
     monkeypatch.setattr(runner, "outputs_constant", dead_once)
+    monkeypatch.setattr(runner, "_constant_at_start", lambda recipe, device: False)  # this test: after training
     folders = [small_root / "DS03-x"]
     recipe = Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(ensemble=2, seed=4))
     out = tmp_path / "ens.safetensors"
@@ -188,3 +189,25 @@ def test_a_single_network_that_learned_nothing_is_kept_with_a_warning(small_root
         train_and_save([small_root / "DS03-x"], out, Recipe("tiny", "unet", TINY, TINY_CONFIG), log_interval=0)
     assert f"{out} gives a constant output: the network learned nothing" in caplog.text
     assert ensemble_size(read_state_dict(out)) == 1 and "networks" not in safetensors_metadata(out)["training"]
+
+
+def test_seeds_whose_initial_network_is_dead_are_skipped_before_training(small_root, tmp_path, caplog):
+    from ens2zoo.training.loop import seeded_init
+
+    def dead_at_start(seed: int) -> bool:
+        net = create("unet", **TINY).net
+        seeded_init(net, seed)
+        return outputs_constant(net, 96)
+
+    # this tiny U-Net's initial output is constant (0 for any input) for seeds 1-6, not for 0, 7 and 8
+    assert [s for s in range(9) if dead_at_start(s)] == [1, 2, 3, 4, 5, 6]
+    recipe = Recipe("tiny", "unet", TINY, TINY_CONFIG.replace(ensemble=3, max_iter=1))
+    out = tmp_path / "e.safetensors"
+    with caplog.at_level(logging.INFO, logger="ens2zoo"):
+        train_and_save([small_root / "DS03-x"], out, recipe, log_interval=0)
+    meta = safetensors_metadata(out)["training"]
+    assert [n["seed"] for n in meta["networks"]] == [0, 7, 8]  # network 1: seeds 1, 4, 7; network 2: 2, 5, 8
+    assert [(d["network"], d["seed"], d["reason"]) for d in meta["discarded"]] == [
+        (1, 1, "constant output at initialisation"), (1, 4, "constant output at initialisation"),
+        (2, 2, "constant output at initialisation"), (2, 5, "constant output at initialisation")]
+    assert caplog.text.count("training unet") == 3  # the dead seeds were never trained

@@ -20,6 +20,7 @@ from ens2zoo.data.reimage import reimage_neurons
 from ens2zoo.errors import InputError
 from ens2zoo.model import SpikeModel
 from ens2zoo.training.fit import outputs_constant
+from ens2zoo.training.loop import seeded_init
 from ens2zoo.training.recipes import Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
 from ens2zoo.workflows.factory import create, load_member, resolve_hparams
@@ -179,7 +180,10 @@ def _ensemble_network(recipe: Recipe, k: int, part: Path, windows: Callable[[], 
                       discarded: list[dict]) -> SpikeModel:
     """Network ``k`` of ``recipe``'s ensemble: kept from ``part`` if it was trained with one of its
     seeds, else trained into it; a network whose output is constant (it learned nothing) is
-    discarded (noted in ``discarded``) and the next seed of :func:`part_recipe` trained instead."""
+    discarded (noted in ``discarded``) and the next seed of :func:`part_recipe` trained instead.  A seed
+    whose initial network already gives a constant output (every unit of its ReLU output dead for any
+    input: seeds 1, 4 and 5 of the default U-Net, which then learn nothing in ~700-1500 iterations) is
+    discarded before training; the last seed is always trained."""
     attempts = range(SEED_TRIES)
     start = 0
     if part.is_file():
@@ -196,6 +200,11 @@ def _ensemble_network(recipe: Recipe, k: int, part: Path, windows: Callable[[], 
         if part.is_file():
             log.info("ensemble network %d/%d: kept %s", k + 1, n, part)
             model = create(recipe.architecture, weights=part, device=run["device"], **recipe.hparams)
+        elif attempt != attempts[-1] and _constant_at_start(one, run["device"]):
+            log.warning("ensemble network %d/%d (seed %d) gives a constant output before training: discarded",
+                        k + 1, n, one.config.seed)
+            discarded.append({"network": k, "seed": one.config.seed, "reason": "constant output at initialisation"})
+            continue
         else:
             log.info("ensemble network %d/%d (seed %d)", k + 1, n, one.config.seed)
             model = _train_network(windows(), part, one, checkpoint=None, **run)[0]
@@ -211,6 +220,15 @@ def _ensemble_network(recipe: Recipe, k: int, part: Path, windows: Callable[[], 
                     "last; check the training data and settings (learning rate, iterations)", k + 1, n,
                     [part_recipe(recipe, k, j).config.seed for j in attempts])
     return model
+
+
+def _constant_at_start(recipe: Recipe, device: str) -> bool:
+    """Whether the network a run of ``recipe`` starts from (its seeded initialisation, or its
+    ``init_weights``) gives a constant output, as :func:`~ens2zoo.training.fit.fit` would initialise it."""
+    model = initial_model(recipe, device)
+    if recipe.config.init_weights is None:
+        seeded_init(model.net, recipe.config.seed)
+    return outputs_constant(model.net, model.preprocessing.window)
 
 
 def _train_network(windows: TrainingWindows, output: str | os.PathLike, recipe: Recipe, *,
