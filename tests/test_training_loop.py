@@ -1,12 +1,14 @@
 """The shared training loop gives the weights that ``fit`` and distillation gave before it.
 
-The expected digests are the sha256 of the weights that the separate loops (commit ab4c884)
-produced on these tiny runs, on one torch thread of this project's CPU.
+The expected fingerprints are those of the weights that the separate loops (commit ab4c884)
+produced on these tiny runs, on one torch thread (pinned first as sha256 digests; since session 18 as
+:func:`_fingerprint`, compared to 1e-4 of the weights' norm: the digests differed between CPUs whose
+BLAS kernels round differently, e.g. ``MKL_CBWR=AVX2`` against AVX-512, by < 1e-6 relative, while a 1 %
+change of the learning rate moves the fingerprint by ~2e-2).
 """
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +25,16 @@ from ens2zoo.zoo.registry import get_architecture
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-def _digest(state: dict[str, torch.Tensor]) -> str:
-    h = hashlib.sha256()
-    for name in sorted(state):
-        h.update(name.encode())
-        h.update(state[name].detach().contiguous().numpy().tobytes())
-    return h.hexdigest()[:16]
+def _fingerprint(state: dict[str, torch.Tensor]) -> np.ndarray:
+    """The weights' norm and two fixed random projections of them (all tensors, sorted by name, flattened)."""
+    flat = np.concatenate([state[name].detach().double().numpy().ravel() for name in sorted(state)])
+    projections = np.random.default_rng(0).standard_normal((2, flat.size))
+    return np.array([np.linalg.norm(flat), *(projections @ flat)])
+
+
+def _assert_fingerprint(state: dict[str, torch.Tensor], expected: list[float]) -> None:
+    found = _fingerprint(state)
+    np.testing.assert_allclose(found, expected, rtol=0, atol=1e-4 * found[0])
 
 
 def _neurons(rate: float = 60.0) -> list[Neuron]:
@@ -49,15 +55,15 @@ def _neurons(rate: float = 60.0) -> list[Neuron]:
     return neurons
 
 
-FITS = {  # name: (architecture, hyper-parameters, settings, expected digest, iterations run)
+FITS = {  # name: (architecture, hyper-parameters, settings, expected fingerprint, iterations run)
     "unet-published": ("unet", {"features": 3}, dict(max_iter=12, batch_size=16, seed=5),
-                       "0e9a87c8815a4ab8", 12),
+                       [1.7115874, 1.7800293, 1.9553481], 12),
     "unet-early-stop": ("unet", {"features": 3},
                         dict(max_iter=60, batch_size=8, seed=1, lr=0.05, patience=4, loss_window=3),
-                        "a86ad12c4e480fc0", 7),
+                        [1.7061671, 1.3365285, 1.5498622], 7),
     "cascade-adagrad": ("cascade", {"window": 64},
                         dict(max_iter=8, batch_size=16, seed=2, optimizer="adagrad", lr=0.05),
-                        "d9853e8695e3a691", 8),
+                        [10.9265669, 1.1263194, 8.3337314], 8),
 }
 
 
@@ -70,7 +76,7 @@ def test_tiny_fit_gives_the_weights_it_gave_before(name):
     result = fit(net, TrainingWindows(_neurons(), window=window), TrainingConfig(**settings), window=window,
                  readout=spec.readout)
     assert result.report.iterations == iterations
-    assert _digest(result.state_dict) == expected
+    _assert_fingerprint(result.state_dict, expected)
 
 
 def test_tiny_distillation_gives_the_weights_it_gave_before(tmp_path):
@@ -81,4 +87,4 @@ def test_tiny_distillation_gives_the_weights_it_gave_before(tmp_path):
                            checkpoint_every=7)
     state, reports = distill(net, windows, labels, config, checkpoint_dir=tmp_path)
     assert [(r.stage, r.iterations, r.best_iteration) for r in reports] == [("distill", 20, 20), ("finetune", 6, 5)]
-    assert _digest(state) == "615cc1caefcc9c72"
+    _assert_fingerprint(state, [4.2173126, -2.5031028, 0.2559017])

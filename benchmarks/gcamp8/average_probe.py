@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/gcamp8/average_probe.py nm,nm9 [--fold M1]
 
-Each name is a model trained on the fold's GCaMP8 training mice: ``nm`` and ``nm9`` the fold's
+Each name is a model trained on the fold's GCaMP8 training mice: ``nm``, ``nm9``, ``nm30`` and ``nm7`` the fold's
 ``folds/<FOLD>/ens2-gcamp8-<name>.safetensors`` (3-network ensembles since session 16: averaging both
 averages all six networks), any other name a candidate of ``candidates.sh``
 (``candidates/<FOLD>/<name>.safetensors``).  Every network they hold becomes one
@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def weights(fold: str, name: str) -> Path:
-    if name in ("nm", "nm9"):
+    if name in ("nm", "nm9", "nm30", "nm7"):
         return HERE / "folds" / fold / f"ens2-gcamp8-{name}.safetensors"
     return HERE / "candidates" / fold / f"{name}.safetensors"
 
@@ -49,7 +49,7 @@ def averaged(paths: list[Path], name: str) -> SpikeModel:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("names", help="comma-separated networks to average (nm, nm9, or candidate names)")
+    p.add_argument("names", help="comma-separated networks to average (nm, nm9, nm30, nm7, or candidate names)")
     p.add_argument("--fold", default="M1")
     p.add_argument("--data", default="../shared/ground_truth")
     args = p.parse_args()

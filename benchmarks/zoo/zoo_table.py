@@ -41,7 +41,7 @@ def _held_out(metrics: Mapping[str, Any]) -> str:
 def rows(records: list[dict[str, Any]]) -> list[str]:
     out = []
     for r in records:
-        networks = ([(f"{r['name']} → {m['name']} (ν {_band(m['noise_range'])})", m["sha256"],
+        networks = ([(f"{r['name']} → {m['name']} ({_serves(m)})", m["sha256"],
                       r["provenance"]["members"][m["name"]]["training"]) for m in r["members"]]
                     if r.get("members") else [(r["name"], r["sha256"], r["provenance"]["training"])])
         for i, (name, sha, t) in enumerate(networks):
@@ -54,6 +54,12 @@ def rows(records: list[dict[str, Any]]) -> list[str]:
 def _band(noise_range: list[float | None]) -> str:
     low, high = noise_range
     return f"< {high:g}" if low is None else f"≥ {low:g}" if high is None else f"{low:g}–{high:g}"
+
+
+def _serves(member: Mapping[str, Any]) -> str:
+    """The ν a family member serves, and its frame rates (Hz) when it serves a band of them only."""
+    rates = member.get("frame_rate_range")
+    return f"ν {_band(member['noise_range'])}" + (f", {rates[0]:g}–{rates[1]:g} Hz" if rates else "")
 
 
 def main() -> None:

@@ -28,8 +28,8 @@ __all__ = ["cascade_published_lines", "collect_mouse_folds", "gcamp8_lines", "gc
 
 _FILE = re.compile(r"(.+)_(M\d+)_conditions\.csv")
 #: models in the order the tables show them (others follow, sorted)
-_ORDER = ("ens2-exc", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "ens2-gcamp8-one-network",
-          "cascade-published")
+_ORDER = ("ens2-exc", "ens2-gcamp8-indicator", "ens2-gcamp8-uncalibrated", "ens2-gcamp8-two-member",
+          "ens2-gcamp8-one-network", "cascade-published")
 
 Tables = dict[str, dict[str, list[dict]]]
 
@@ -112,9 +112,10 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
              "fold's family predicting with each recording's indicator (`--indicator`: the count gain of its "
              "jGCaMP8 variant times the factor of the recording's ν, both fitted on the other four mouse folds' "
              "held-out neurons); `ens2-gcamp8-uncalibrated` the same family with gain 1 (the correlations "
-             "differ only where one neuron's recordings get different ν factors); `ens2-gcamp8-one-network` the "
-             "family before its noise-matched member became the mean of 3 networks (its network 0 alone; "
-             "gain 1).", "",
+             "differ only where one neuron's recordings get different ν factors); `ens2-gcamp8-two-member` the "
+             "family before its 30 Hz member (the ν < 1.5 member and the noise-matched one at every rate; gain "
+             "1); `ens2-gcamp8-one-network` the family before its noise-matched member became the mean of 3 "
+             "networks (its network 0 alone; gain 1).", "",
              *_table(tables, models, common, None), ""]
     variants = sorted({_variant(str(r["dataset"])) for f in common for r in tables[models[0]][f]})
     for v in variants:

@@ -80,10 +80,19 @@ _GCAMP8_OWN_NOISE = ReimageSpec(frame_rates=_GCAMP8_RATES, noise_levels=(0.0, 0.
 _GCAMP8_MID_NOISE = ReimageSpec(frame_rates=(7.5, 15.0, 30.0), noise_levels=(1.0, 9.0), copies=3)
 #: ... and with white noise up to ν 20 (noisy ROIs straight from suite2p)
 _GCAMP8_NOISE_MATCHED = ReimageSpec(frame_rates=_GCAMP8_RATES, noise_levels=(1.0, 20.0), copies=4)
-#: ... and every copy at 30 Hz: a member for the frame rate labs use most (a model per frame rate, as CASCADE)
-_GCAMP8_30HZ = ReimageSpec(frame_rates=(30.0,), noise_levels=(1.0, 20.0), copies=4)
 _GCAMP8 = TrainingConfig(max_iter=1500, loss_window=100)
 _CASCADE = TrainingConfig(optimizer="adagrad", batch_size=8192, max_iter=6000, loss_window=100, reimage=_NOISE_MATCHED)
+
+
+def _gcamp8_single_rate(name: str, frame_rate: float) -> Recipe:
+    """A noise-matched jGCaMP8 member whose copies are all at one frame rate (Hz): a model per frame rate, as
+    CASCADE trains them."""
+    reimage = ReimageSpec(frame_rates=(frame_rate,), noise_levels=(1.0, 20.0), copies=4)
+    return Recipe(name, "unet", config=_GCAMP8.replace(reimage=reimage, ensemble=3), datasets="gcamp8",
+                  description=f"noise-matched jGCaMP8 U-Nets for ~{frame_rate:g} Hz: DS30-DS32 plus 4 copies "
+                              f"re-imaged at {frame_rate:g} Hz and ν 1-20, 1500 iterations, 100-iteration loss mean; "
+                              "an ensemble of 3 such networks (seeds 0-2), their outputs averaged")
+
 
 RECIPES: dict[str, Recipe] = {r.name: r for r in (
     Recipe("published", "unet", config=TrainingConfig(),
@@ -118,11 +127,8 @@ RECIPES: dict[str, Recipe] = {r.name: r for r in (
            description="jGCaMP8 U-Nets for ν 1.5–9: DS30-DS32 plus 3 copies re-imaged at 7.5/15/30 Hz and ν 1-9, "
                        "1500 iterations, 100-iteration loss mean; an ensemble of 3 such networks (seeds 0-2), "
                        "their outputs averaged"),
-    Recipe("ens2-gcamp8-nm30", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_30HZ, ensemble=3),
-           datasets="gcamp8",
-           description="noise-matched jGCaMP8 U-Nets for ~30 Hz: DS30-DS32 plus 4 copies re-imaged at 30 Hz and "
-                       "ν 1-20, 1500 iterations, 100-iteration loss mean; an ensemble of 3 such networks "
-                       "(seeds 0-2), their outputs averaged"),
+    _gcamp8_single_rate("ens2-gcamp8-nm30", 30.0),  # the frame rate labs use most
+    _gcamp8_single_rate("ens2-gcamp8-nm7", 7.5),  # the slowest rate of the grid: a candidate (session 18)
     Recipe("ens2-gcamp8-nm", "unet", config=_GCAMP8.replace(reimage=_GCAMP8_NOISE_MATCHED, ensemble=3),
            datasets="gcamp8",
            description="noise-matched jGCaMP8 U-Nets: DS30-DS32 plus 4 copies re-imaged at 7.5/15/30/60 Hz "
