@@ -24,6 +24,9 @@
 #          the same ΔF/F per spike): more indicator kinetics than the 12 training mice show (session 17)
 #   r30, r7.5  the one network with every copy at one frame rate, 30 or 7.5 Hz (ν 1-20): a member per frame rate,
 #          as CASCADE trains a model per frame rate, scored at that rate's conditions (session 17)
+#   seed3, seed6 (seed<N>) one more network of the member's settings from seed N (seeds 1, 4, 5 and 11 start dead):
+#          with the member's 3 networks, `average_probe.py nm,seed3,seed6` is a 5-network member, as CASCADE
+#          averages 5 (session 18)
 #   DS30, DS31, DS32  a member per variant: the one network on the fold's training mice of that variant only,
 #          scored on the fold's held-out neurons of that variant only (the issue: members per variant if they gain ≥ 2)
 # Each candidate trains (one torch thread, resumable) into benchmarks/gcamp8/candidates/<FOLD>/<name>.safetensors
@@ -57,6 +60,7 @@ one() {
     r30|r7.5) args=("${settings[@]}" --reimage "rates=${name#r};noise=1-20;copies=4" --fold "$FOLD") ;;
     pretrained) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --init-weights ens2-exc-nm --ensemble 3) ;;
     DS3[0-2]) args=("${settings[@]}" --reimage "$nm_reimage" --datasets "$name*" --exclude "$HELD_OUT") ;;
+    seed[0-9]*) args=("${settings[@]}" --reimage "$nm_reimage" --fold "$FOLD" --seed "${name#seed}") ;;
     *) echo "unknown candidate $name" >&2; return 1 ;;
   esac
   local scored=(--fold "$FOLD")  # a variant's member: only that variant's held-out neurons

@@ -14,7 +14,9 @@ left out) it runs what the issue promises anyone can run,
 (``…/ens2-exc_lodo_<DSxx>/ens2-exc-v1.safetensors`` for ``ens2-v1``),
 and compares the per-neuron correlations.  Prints the largest difference per table; exits 1 if
 any table differs by more than 1e-9 points, or, with ``--fix``, replaces such tables with the
-fresh exact rows (atomically) and lists them.
+fresh exact rows (atomically) and lists them.  Exact means on a CPU like the one that scored the
+tables: another CPU's float32 kernels round differently (~1e-7 correlation points on the U-Nets;
+benchmarks/RESULTS.md, section 14), which is not a reason to ``--fix``.
 """
 
 from __future__ import annotations
