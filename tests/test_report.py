@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from ens2zoo.benchmark.evaluation import write_csv
-from ens2zoo.benchmark.report import bootstrap_difference_ci, bootstrap_median_ci, write_report
+from ens2zoo.benchmark.report import (bootstrap_difference_ci, bootstrap_median_ci, bootstrap_paired_difference_ci,
+                                     write_report)
 
 
 def test_constant_values_give_a_point_interval():
@@ -40,6 +41,37 @@ def test_difference_interval_of_shifted_samples():
     a = rng.normal(0, 1, 60)
     lo, hi = bootstrap_difference_ci(a + 5.0, ["x"] * 60, a, ["x"] * 60, n_boot=2000)
     assert lo < 5.0 < hi and hi - lo < 2.0
+
+
+def test_paired_interval_of_a_constant_shift_is_the_shift():
+    # every resample takes both values of each neuron drawn: median(a + 5) − median(a) = 5 in all of them
+    a = np.random.default_rng(0).normal(70, 10, 40)
+    assert bootstrap_paired_difference_ci(a + 5.0, a, n_boot=500) == pytest.approx((5.0, 5.0))
+
+
+def test_paired_interval_draws_the_resamples_of_the_median_interval():
+    # against zeros the paired difference is the median of the resample: the exact distribution of [1, 2, 3]
+    assert bootstrap_paired_difference_ci([1.0, 2.0, 3.0], [0.0] * 3, n_boot=4000, seed=1) == (1.0, 3.0)
+    assert bootstrap_paired_difference_ci([1.0, 2.0, 3.0], [0.0] * 3, n_boot=4000, seed=1, level=0.4) == (2.0, 2.0)
+    values, strata = [1.0] * 3 + [10.0] * 4, ["a"] * 3 + ["b"] * 4
+    assert bootstrap_paired_difference_ci(values, [0.0] * 7, strata, n_boot=300) == (10.0, 10.0)
+
+
+def test_pairing_narrows_the_interval_of_correlated_scores():
+    # two models on the same 60 neurons: the neurons differ by far more than the models do
+    rng = np.random.default_rng(1)
+    base = rng.normal(70, 10, 60)
+    new = base + 1.0 + rng.normal(0, 0.5, 60)
+    lo, hi = bootstrap_paired_difference_ci(new, base, n_boot=2000)
+    ilo, ihi = bootstrap_difference_ci(new, ["x"] * 60, base, ["x"] * 60, n_boot=2000)
+    assert lo < 1.0 < hi and hi - lo < (ihi - ilo) / 3
+
+
+def test_paired_interval_refuses_unpaired_or_nan_values():
+    with pytest.raises(ValueError, match="equally long"):
+        bootstrap_paired_difference_ci([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="finite"):
+        bootstrap_paired_difference_ci([1.0, float("nan")], [1.0, 2.0])
 
 
 def test_nan_is_refused():
