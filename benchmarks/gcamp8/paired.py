@@ -41,8 +41,8 @@ def main() -> None:
     args = p.parse_args()
     folds = args.folds.split(",")
     base, new = rows(args.base, folds), rows(args.new, folds)
-    print("| condition | neurons | median base | median new | Δ median [95 % CI] | paired mean Δ | better / worse / same "
-          "| count base / new |")
+    print("| condition | neurons | median base | median new | Δ median [95 % CI] | paired mean Δ "
+          "| better / worse / same | count base / new |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for label in dict.fromkeys(k[2] for k in new):
         keys = [k for k in new if k[2] == label and k in base]
