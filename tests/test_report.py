@@ -8,8 +8,12 @@ import numpy as np
 import pytest
 
 from ens2zoo.benchmark.evaluation import write_csv
-from ens2zoo.benchmark.report import (bootstrap_difference_ci, bootstrap_median_ci, bootstrap_paired_difference_ci,
-                                     write_report)
+from ens2zoo.benchmark.report import (
+    bootstrap_difference_ci,
+    bootstrap_median_ci,
+    bootstrap_paired_difference_ci,
+    write_report,
+)
 
 
 def test_constant_values_give_a_point_interval():
