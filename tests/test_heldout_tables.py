@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ens2zoo.benchmark.bootstrap import bootstrap_paired_difference_ci
 from ens2zoo.benchmark.conditions import write_condition_csv
 from ens2zoo.benchmark.heldout_tables import cascade_published_lines, collect_mouse_folds, gcamp8_lines
 
@@ -35,6 +36,10 @@ def test_tables_pool_report_folds_and_split_variants(tmp_path):
     assert cells[:5] == ["30:4", "8", "65.0", "76.0", "+11.0"]
     q = np.percentile(np.tile([1.0, 0.9, 1.1, 1.2], 2), [25, 50, 75])
     assert cells[6] == f"{q[1]:.2f} [{q[0]:.2f}, {q[2]:.2f}]"
+    # last: the paired-bootstrap interval of the difference, the 8 neurons (fold, dataset, neuron) paired
+    strata = [DATASETS[i % 2] for i in range(8)]
+    lo, hi = bootstrap_paired_difference_ci(np.tile(corr_g8, 2), np.tile(corr_exc, 2), strata)
+    assert cells[-1] == f"[{lo:+.1f}, {hi:+.1f}]" and lo < 11.0 < hi
     # per variant: GCaMP8f holds neurons 0 and 2 of each fold
     f_table = lines[lines.index("### GCaMP8f"):]
     f_row = next(line for line in f_table if line.startswith("| 30:4 |"))

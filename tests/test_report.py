@@ -7,13 +7,9 @@ import itertools
 import numpy as np
 import pytest
 
+from ens2zoo.benchmark.bootstrap import bootstrap_difference_ci, bootstrap_median_ci, bootstrap_paired_difference_ci
 from ens2zoo.benchmark.evaluation import write_csv
-from ens2zoo.benchmark.report import (
-    bootstrap_difference_ci,
-    bootstrap_median_ci,
-    bootstrap_paired_difference_ci,
-    write_report,
-)
+from ens2zoo.benchmark.report import write_report
 
 
 def test_constant_values_give_a_point_interval():
@@ -135,7 +131,7 @@ def test_peers_are_pooled_only_over_all_their_folds(tmp_path):
 
 def test_resampled_medians_equal_the_obvious_per_resample_loop():
     """The vectorised bootstrap consumes the generator as a loop of per-stratum draws does: same medians."""
-    from ens2zoo.benchmark.report import _boot_medians
+    from ens2zoo.benchmark.bootstrap import _boot_medians
 
     rng = np.random.default_rng(5)
     values = rng.normal(size=40)

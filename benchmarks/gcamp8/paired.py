@@ -8,7 +8,7 @@ paths of single condition tables (e.g. ``candidates/M1/ensemble_conditions.csv``
 neurons both tables score: the median correlation (%) of each, the difference of the medians, the mean of
 the per-neuron differences NEW − BASE, how many neurons NEW scores higher, lower and the same, and the
 median count (Σ rate / true spikes) of each.  The interval of the difference of the medians is a paired
-bootstrap (:func:`~ens2zoo.benchmark.report.bootstrap_paired_difference_ci`: 10,000 resamples of the neurons
+bootstrap (:func:`~ens2zoo.benchmark.bootstrap.bootstrap_paired_difference_ci`: 10,000 resamples of the neurons
 within each variant, both models' scores of every neuron drawn; 95 %).
 """
 
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
+from ens2zoo.benchmark.bootstrap import bootstrap_paired_difference_ci
 from ens2zoo.benchmark.conditions import row_condition
 from ens2zoo.benchmark.evaluation import read_csv
-from ens2zoo.benchmark.report import bootstrap_paired_difference_ci
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ens2zoo.benchmark.bootstrap import bootstrap_paired_difference_ci
 from ens2zoo.benchmark.conditions import parse_conditions, row_condition
 from ens2zoo.benchmark.evaluation import format_value, nan_median, read_csv, row_count
 from ens2zoo.data.dataset import parse_dataset_name
@@ -81,14 +82,35 @@ def _header(models: Sequence[str], first: str) -> list[str]:
             f"| --- | ---: | {' | '.join('---:' for _ in models)} | ---: | {' | '.join('---:' for _ in models)} |"]
 
 
+def _paired_interval(tables: Tables, models: Sequence[str], folds: Sequence[str], label: str,
+                     variant: str | None) -> str:
+    """95 % paired-bootstrap interval of median(second model) − median(first) correlation at one condition,
+    ``"[lo, hi]"`` (neurons resampled within datasets, both models' scores of each drawn); "—" unless both
+    models score the same neurons."""
+    scores = [{(f, str(r["dataset"]), str(r["neuron"])): float(r["corr"]) for f in folds for r in tables[m][f]
+               if row_condition(r).label == label and (variant is None or _variant(str(r["dataset"])) == variant)}
+              for m in models[:2]]
+    keys = sorted(scores[0])
+    if len(scores) < 2 or not keys or set(scores[1]) != set(keys):
+        return "—"
+    base, new = (np.array([s[k] for k in keys]) for s in scores)
+    if not np.isfinite([*base, *new]).all():
+        return "—"
+    lo, hi = bootstrap_paired_difference_ci(new, base, [k[1] for k in keys])
+    return f"[{lo:+.1f}, {hi:+.1f}]"
+
+
 def _table(tables: Tables, models: Sequence[str], folds: Sequence[str], variant: str | None) -> list[str]:
     lines = _header(models, "condition")
+    lines[0] += " Δ corr 95 % CI |"
+    lines[1] += " ---: |"
     for cond in parse_conditions(GCAMP8_CONDITIONS):
         groups = [_rows(tables, m, folds, cond.label, variant) for m in models]
         if not groups[0]:
             continue
         n, corr, counts, delta = _cells(groups)
-        lines.append(f"| {cond.label} | {n} | {' | '.join(corr)} | {delta} | {' | '.join(counts)} |")
+        interval = _paired_interval(tables, models, folds, cond.label, variant)
+        lines.append(f"| {cond.label} | {n} | {' | '.join(corr)} | {delta} | {' | '.join(counts)} | {interval} |")
     return lines
 
 
@@ -108,7 +130,9 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
              f"(missing: {', '.join(f for f in folds if f not in common) or 'none'}). "
              "Correlation (%) and `count` (Σ rate / true spikes per neuron; 1 = calibrated) are medians over the "
              "same neurons; conditions re-image each recording at R Hz and ν (`30:0`: 30 Hz at its own noise), "
-             "window stride 4; Δ corr is the second model minus the first. `ens2-gcamp8-indicator` is the "
+             "window stride 4; Δ corr is the second model minus the first, with its 95 % paired-bootstrap interval in "
+             "the last column (neurons resampled within each variant, both models' scores of each drawn; 10,000 "
+             "resamples). `ens2-gcamp8-indicator` is the "
              "fold's family predicting with each recording's indicator (`--indicator`: the count gain of its "
              "jGCaMP8 variant times the factor of the recording's ν, both fitted on the other four mouse folds' "
              "held-out neurons); `ens2-gcamp8-uncalibrated` the same family with gain 1 (the correlations "
