@@ -19,7 +19,7 @@ the one at the end of the best such stretch.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -48,8 +48,8 @@ from ens2zoo.utils.devices import resolve_device
 if TYPE_CHECKING:
     from ens2zoo.data import TrainingWindows
 
-__all__ = ["Callback", "FitResult", "TrainingReport", "centre_targets", "fit", "init_normal", "make_optimizer",
-           "outputs_constant"]
+__all__ = ["Callback", "FitResult", "TrainingReport", "centre_targets", "fit", "init_normal", "initialisation",
+           "make_optimizer", "outputs_constant"]
 
 
 def _as_windows(data: Any, window: int) -> TrainingWindows:
@@ -113,6 +113,12 @@ def _window_sampler(windows: TrainingWindows, config: TrainingConfig, readout: s
     return sample
 
 
+def initialisation(config: TrainingConfig, warm_start: bool = False) -> Callable[[nn.Module], None] | None:
+    """How :func:`fit` starts a network: None (its current weights) with ``warm_start``, else the seeded
+    initialisation of ``config.seed``."""
+    return None if warm_start else partial(seeded_init, seed=config.seed)
+
+
 def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, window: int = WINDOW,
         device: str | torch.device = "cpu", progress: bool | None = None,
         callbacks: Sequence[Callback] | Iterable[Callback] = (), checkpoint: str | os.PathLike | None = None,
@@ -146,7 +152,7 @@ def fit(net: nn.Module, data: Any, config: TrainingConfig | None = None, *, wind
         StoppingRule(config.max_iter, config.loss_window, config.patience),
         optimizer=partial(make_optimizer, config=config),
         schedule=cosine_schedule(config.lr, config.max_iter) if config.lr_schedule == "cosine" else None,
-        init=None if warm_start else partial(seeded_init, seed=config.seed), device=dev,
+        init=initialisation(config, warm_start), device=dev,
         checkpoint=checkpoint, checkpoint_every=config.checkpoint_every, resume=resume,
         resume_key={**config.resume_key(), "warm_start": warm_start}, shards=shards, compile=config.compile,
         callbacks=callbacks, progress=progress, desc=f"train {type(net).__name__}")

@@ -19,8 +19,7 @@ from ens2zoo.data import Dataset, TrainingWindows, load_dataset
 from ens2zoo.data.reimage import reimage_neurons
 from ens2zoo.errors import InputError
 from ens2zoo.model import SpikeModel
-from ens2zoo.training.fit import outputs_constant
-from ens2zoo.training.loop import seeded_init
+from ens2zoo.training.fit import initialisation, outputs_constant
 from ens2zoo.training.recipes import Recipe, same_recipe
 from ens2zoo.utils.files import safetensors_metadata
 from ens2zoo.workflows.factory import create, load_member, resolve_hparams
@@ -226,8 +225,8 @@ def _constant_at_start(recipe: Recipe, device: str) -> bool:
     """Whether the network a run of ``recipe`` starts from (its seeded initialisation, or its
     ``init_weights``) gives a constant output, as :func:`~ens2zoo.training.fit.fit` would initialise it."""
     model = initial_model(recipe, device)
-    if recipe.config.init_weights is None:
-        seeded_init(model.net, recipe.config.seed)
+    if (init := initialisation(recipe.config, warm_start=recipe.config.init_weights is not None)) is not None:
+        init(model.net)
     return outputs_constant(model.net, model.preprocessing.window)
 
 
