@@ -38,6 +38,12 @@ def _boot_medians(values: np.ndarray, strata: Sequence[str], n_boot: int, rng: n
     return np.median(values[_boot_indices(strata, n_boot, rng)], axis=1)
 
 
+def _percentile_interval(draws: np.ndarray, level: float) -> tuple[float, float]:
+    """The central ``level`` interval of bootstrap ``draws`` (percentile method)."""
+    tail = (1 - level) / 2 * 100
+    return float(np.percentile(draws, tail)), float(np.percentile(draws, 100 - tail))
+
+
 def bootstrap_median_ci(values: Sequence[float], strata: Sequence[str] | None = None, *, n_boot: int = 10_000,
                         level: float = 0.95, seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap confidence interval of the median, resampling within ``strata``.
@@ -54,8 +60,7 @@ def bootstrap_median_ci(values: Sequence[float], strata: Sequence[str] | None = 
         raise ValueError("bootstrap_median_ci needs finite values")
     meds = _boot_medians(v, strata if strata is not None else ["all"] * v.size, n_boot,
                          np.random.default_rng(seed))
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(meds, tail)), float(np.percentile(meds, 100 - tail))
+    return _percentile_interval(meds, level)
 
 
 def bootstrap_difference_ci(a: Sequence[float], a_strata: Sequence[str], b: Sequence[float],
@@ -65,8 +70,7 @@ def bootstrap_difference_ci(a: Sequence[float], a_strata: Sequence[str], b: Sequ
     rng = np.random.default_rng(seed)
     da = _boot_medians(np.asarray(a, np.float64), a_strata, n_boot, rng)
     db = _boot_medians(np.asarray(b, np.float64), b_strata, n_boot, rng)
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(da - db, tail)), float(np.percentile(da - db, 100 - tail))
+    return _percentile_interval(da - db, level)
 
 
 def bootstrap_paired_difference_ci(a: Sequence[float], b: Sequence[float], strata: Sequence[str] | None = None, *,
@@ -77,6 +81,4 @@ def bootstrap_paired_difference_ci(a: Sequence[float], b: Sequence[float], strat
     if va.shape != vb.shape or va.size == 0 or not (np.isfinite(va).all() and np.isfinite(vb).all()):
         raise ValueError("bootstrap_paired_difference_ci needs two equally long arrays of finite values")
     idx = _boot_indices(strata if strata is not None else ["all"] * va.size, n_boot, np.random.default_rng(seed))
-    diff = np.median(va[idx], axis=1) - np.median(vb[idx], axis=1)
-    tail = (1 - level) / 2 * 100
-    return float(np.percentile(diff, tail)), float(np.percentile(diff, 100 - tail))
+    return _percentile_interval(np.median(va[idx], axis=1) - np.median(vb[idx], axis=1), level)

@@ -64,8 +64,14 @@ def median_iqr(values: Sequence[float | None]) -> str:
 
 
 def _rows(tables: Tables, model: str, folds: Sequence[str], label: str, variant: str | None) -> list[dict]:
-    return [r for f in folds for r in tables[model][f] if row_condition(r).label == label
-            and (variant is None or _variant(str(r["dataset"])) == variant)]
+    return list(_keyed_rows(tables, model, folds, label, variant).values())
+
+
+def _keyed_rows(tables: Tables, model: str, folds: Sequence[str], label: str,
+                variant: str | None) -> dict[tuple[str, str, str], dict]:
+    """(fold, dataset, neuron) → the model's row at condition ``label`` (of ``variant``'s neurons, or all)."""
+    return {(f, str(r["dataset"]), str(r["neuron"])): r for f in folds for r in tables[model][f]
+            if row_condition(r).label == label and (variant is None or _variant(str(r["dataset"])) == variant)}
 
 
 def _cells(groups: Sequence[list[dict]]) -> tuple[str, list[str], list[str], str]:
@@ -82,18 +88,14 @@ def _header(models: Sequence[str], first: str) -> list[str]:
             f"| --- | ---: | {' | '.join('---:' for _ in models)} | ---: | {' | '.join('---:' for _ in models)} |"]
 
 
-def _paired_interval(tables: Tables, models: Sequence[str], folds: Sequence[str], label: str,
-                     variant: str | None) -> str:
-    """95 % paired-bootstrap interval of median(second model) − median(first) correlation at one condition,
-    ``"[lo, hi]"`` (neurons resampled within datasets, both models' scores of each drawn); "—" unless both
-    models score the same neurons."""
-    scores = [{(f, str(r["dataset"]), str(r["neuron"])): float(r["corr"]) for f in folds for r in tables[m][f]
-               if row_condition(r).label == label and (variant is None or _variant(str(r["dataset"])) == variant)}
-              for m in models[:2]]
-    keys = sorted(scores[0])
-    if len(scores) < 2 or not keys or set(scores[1]) != set(keys):
+def _paired_interval(first: dict[tuple[str, str, str], dict], second: dict[tuple[str, str, str], dict]) -> str:
+    """95 % paired-bootstrap interval of median(second) − median(first) correlation over the neurons keyed
+    (fold, dataset, neuron) by :func:`_keyed_rows`, ``"[lo, hi]"`` (resampled within datasets, both models' scores
+    of each drawn); "—" unless both score the same neurons."""
+    keys = sorted(first)
+    if not keys or set(second) != set(keys):
         return "—"
-    base, new = (np.array([s[k] for k in keys]) for s in scores)
+    base, new = (np.array([float(rows[k]["corr"]) for k in keys]) for rows in (first, second))
     if not np.isfinite([*base, *new]).all():
         return "—"
     lo, hi = bootstrap_paired_difference_ci(new, base, [k[1] for k in keys])
@@ -105,11 +107,11 @@ def _table(tables: Tables, models: Sequence[str], folds: Sequence[str], variant:
     lines[0] += " Δ corr 95 % CI |"
     lines[1] += " ---: |"
     for cond in parse_conditions(GCAMP8_CONDITIONS):
-        groups = [_rows(tables, m, folds, cond.label, variant) for m in models]
-        if not groups[0]:
+        keyed = [_keyed_rows(tables, m, folds, cond.label, variant) for m in models]
+        if not keyed[0]:
             continue
-        n, corr, counts, delta = _cells(groups)
-        interval = _paired_interval(tables, models, folds, cond.label, variant)
+        n, corr, counts, delta = _cells([list(rows.values()) for rows in keyed])
+        interval = _paired_interval(*keyed[:2]) if len(keyed) > 1 else "—"
         lines.append(f"| {cond.label} | {n} | {' | '.join(corr)} | {delta} | {' | '.join(counts)} | {interval} |")
     return lines
 
