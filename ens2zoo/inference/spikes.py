@@ -121,56 +121,78 @@ def _float32_loss(piece, smooth64, kernel, pos, scratch):  # pragma: no cover - 
 
 
 @numba.njit(cache=True)
-def _estimate_run(piece, kernel, out):  # pragma: no cover - compiled
-    """Greedy spikes for one run of non-zero rate; writes counts into ``out``."""
+def _best_spike(piece, smooth, residual, delta, kernel, scratch, scale):  # pragma: no cover - compiled
+    """Where one more spike lowers the squared error most, and that float32 loss, ranked as published."""
     n = piece.shape[0]
     radius = (kernel.shape[0] - 1) // 2
+    exact_loss = 0.0
+    for i in range(n):
+        residual[i] = piece[i] - smooth[i]
+        exact_loss += residual[i] * residual[i]
+    # exact change of the loss for a spike added at k: Σ g² − 2 Σ residual·g
+    best_delta = math.inf
+    for k in range(n):
+        acc = 0.0
+        for i in range(max(0, k - radius), min(n, k + radius + 1)):
+            g = kernel[i - k + radius]
+            acc += g * (g - 2.0 * residual[i])
+        delta[k] = acc
+        if acc < best_delta:
+            best_delta = acc
+    margin = _TIE_MARGIN * (exact_loss + scale + 1.0)
+    best_k = -1
+    best_loss = np.float32(0.0)
+    for k in range(n):
+        if delta[k] <= best_delta + margin:
+            cand = _float32_loss(piece, smooth, kernel, k, scratch)
+            if best_k < 0 or cand < best_loss:
+                best_k = k
+                best_loss = cand
+    return best_k, best_loss
+
+
+@numba.njit(cache=True)
+def _add_spike(out, smooth, kernel, k):  # pragma: no cover - compiled
+    radius = (kernel.shape[0] - 1) // 2
+    out[k] += 1.0
+    for i in range(max(0, k - radius), min(smooth.shape[0], k + radius + 1)):
+        smooth[i] += kernel[i - k + radius]
+
+
+@numba.njit(cache=True)
+def _estimate_run(piece, kernel, out, target):  # pragma: no cover - compiled
+    """Greedy spikes for one run of non-zero rate; writes counts into ``out``.
+
+    ``target`` < 0: the published rule (a first spike at the run's maximum when the run sums to ≥ 0.5,
+    then spikes while the loss falls); ``target`` ≥ 0: exactly ``target`` spikes, each where it lowers
+    the loss most (or raises it least).
+    """
+    n = piece.shape[0]
     smooth = np.zeros(n)               # float64 smoothed spike train
     residual = np.empty(n)             # piece − smooth, float64
+    delta = np.empty(n)
     scratch = np.empty(n, dtype=np.float32)
     for i in range(n):
         out[i] = 0.0
+    scale = 0.0
+    for i in range(n):
+        scale += float(piece[i]) ** 2
+    if target >= 0:
+        for _ in range(target):
+            best_k, _loss = _best_spike(piece, smooth, residual, delta, kernel, scratch, scale)
+            _add_spike(out, smooth, kernel, best_k)
+        return
     if _pairwise_sum_f32(piece, 0, n) >= 0.5:
         best = 0
         for i in range(1, n):
             if piece[i] > piece[best]:
                 best = i
-        out[best] = 1.0
-        for i in range(max(0, best - radius), min(n, best + radius + 1)):
-            smooth[i] += kernel[i - best + radius]
+        _add_spike(out, smooth, kernel, best)
     loss = _float32_loss(piece, smooth, kernel, -1, scratch)
-    scale = 0.0
-    for i in range(n):
-        scale += float(piece[i]) ** 2
-    delta = np.empty(n)
     while True:
-        exact_loss = 0.0
-        for i in range(n):
-            residual[i] = piece[i] - smooth[i]
-            exact_loss += residual[i] * residual[i]
-        # exact change of the loss for a spike added at k: Σ g² − 2 Σ residual·g
-        best_delta = math.inf
-        for k in range(n):
-            acc = 0.0
-            for i in range(max(0, k - radius), min(n, k + radius + 1)):
-                g = kernel[i - k + radius]
-                acc += g * (g - 2.0 * residual[i])
-            delta[k] = acc
-            if acc < best_delta:
-                best_delta = acc
-        margin = _TIE_MARGIN * (exact_loss + scale + 1.0)
-        best_k = -1
-        best_loss = np.float32(0.0)
-        for k in range(n):
-            if delta[k] <= best_delta + margin:
-                cand = _float32_loss(piece, smooth, kernel, k, scratch)
-                if best_k < 0 or cand < best_loss:
-                    best_k = k
-                    best_loss = cand
+        best_k, best_loss = _best_spike(piece, smooth, residual, delta, kernel, scratch, scale)
         if np.float32(best_loss - loss) <= -1e-8:
-            out[best_k] += 1.0
-            for i in range(max(0, best_k - radius), min(n, best_k + radius + 1)):
-                smooth[i] += kernel[i - best_k + radius]
+            _add_spike(out, smooth, kernel, best_k)
             loss = best_loss
         else:
             return
@@ -193,7 +215,7 @@ def _estimate_trace(rate, threshold, kernel, out):  # pragma: no cover - compile
             onset = idx + 1
         elif edges[idx] == -1:
             if onset > 0:
-                _estimate_run(clipped[onset:idx + 1], kernel, out[onset:idx + 1])
+                _estimate_run(clipped[onset:idx + 1], kernel, out[onset:idx + 1], -1)
         elif idx - onset >= MAX_RUN - 1:
             if idx + 1 < n - 1:
                 edges[idx + 1] = -1
@@ -201,14 +223,84 @@ def _estimate_trace(rate, threshold, kernel, out):  # pragma: no cover - compile
                 edges[idx + 2] = 1
 
 
+@numba.njit(cache=True)
+def _count_trace(rate, threshold, kernel, out, carry_gaps):  # pragma: no cover - compiled
+    """Count-preserving spikes over one float32 rate trace (runs as published, edges included)."""
+    n = rate.shape[0]
+    carry = 0.0
+    i = 0
+    for j in range(n):
+        out[j] = 0.0
+    while i < n:
+        if rate[i] < threshold:
+            if carry_gaps and rate[i] > 0:
+                carry += float(rate[i])
+            i += 1
+            continue
+        j = i
+        mass = 0.0
+        while j < n and rate[j] >= threshold and j - i < MAX_RUN:
+            mass += float(rate[j])
+            j += 1
+        k = math.floor(carry + mass + 0.5)
+        carry += mass - k
+        _estimate_run(rate[i:j], kernel, out[i:j], k)
+        i = j
+
+
+@numba.njit(cache=True)
+def _apportioned_trace(rate, threshold, kernel, out):  # pragma: no cover - compiled
+    """Count-preserving spikes: round(Σ rate) spikes, each run floor(its mass), the rest to the largest remainders."""
+    n = rate.shape[0]
+    starts = np.empty(n, np.int64)
+    ends = np.empty(n, np.int64)
+    masses = np.empty(n)
+    runs = 0
+    total = 0.0
+    i = 0
+    for j in range(n):
+        out[j] = 0.0
+        if rate[j] > 0:
+            total += float(rate[j])
+    while i < n:
+        if rate[i] < threshold:
+            i += 1
+            continue
+        j = i
+        mass = 0.0
+        while j < n and rate[j] >= threshold and j - i < MAX_RUN:
+            mass += float(rate[j])
+            j += 1
+        starts[runs], ends[runs], masses[runs] = i, j, mass
+        runs += 1
+        i = j
+    if runs == 0:
+        return
+    target = np.floor(masses[:runs])
+    extra = int(math.floor(total + 0.5) - target.sum())
+    order = np.argsort(-(masses[:runs] - target), kind="mergesort")
+    k = 0
+    while extra > 0:
+        target[order[k % runs]] += 1
+        extra -= 1
+        k += 1
+    for r in range(runs):
+        _estimate_run(rate[starts[r]:ends[r]], kernel, out[starts[r]:ends[r]], int(target[r]))
+
+
 @numba.njit(cache=True, parallel=True)
-def _estimate_many(rates, threshold, kernel, out):  # pragma: no cover - compiled
+def _estimate_many(rates, threshold, kernel, out, mode):  # pragma: no cover - compiled
     for j in numba.prange(rates.shape[0]):
-        _estimate_trace(rates[j], threshold, kernel, out[j])
+        if mode == 0:
+            _estimate_trace(rates[j], threshold, kernel, out[j])
+        elif mode == 3:
+            _apportioned_trace(rates[j], threshold, kernel, out[j])
+        else:
+            _count_trace(rates[j], threshold, kernel, out[j], mode == 2)
 
 
 def estimate_spikes(rate: np.ndarray, sampling_rate: float = SAMPLING_RATE,
-                    sigma_s: float = SMOOTHING_SIGMA_S) -> np.ndarray:
+                    sigma_s: float = SMOOTHING_SIGMA_S, mode: int = 0) -> np.ndarray:
     """Discrete spike counts per frame from a spike rate, exactly as ENS² publishes them.
 
     Args:
@@ -232,7 +324,7 @@ def estimate_spikes(rate: np.ndarray, sampling_rate: float = SAMPLING_RATE,
     torch = sys.modules.get("torch")  # Numba's OpenMP layer resets the OpenMP threads torch also uses
     threads = torch.get_num_threads() if torch is not None else None
     try:
-        _estimate_many(rates, threshold, gaussian_kernel(sigma), out)
+        _estimate_many(rates, threshold, gaussian_kernel(sigma), out, mode)
     finally:
         if torch is not None and torch.get_num_threads() != threads:
             torch.set_num_threads(threads)

@@ -1,0 +1,97 @@
+"""Discrete spike estimators on held-out jGCaMP8 mice (RESULTS.md section 15): the published greedy estimator
+against the count-preserving one, per neuron of a mouse fold under each condition.
+
+    .venv/bin/python benchmarks/gcamp8/spike_estimators.py --folds M1 [--conditions 30:0,30:4,30:8,7.5:4]
+
+The fold's family predicts with each recording's indicator, window stride 4, as ``evaluate_folds.sh`` scores it;
+the rates are kept in ``runs/spike_estimators/<fold>_<condition>.npz`` (ignored by git), so re-scoring another
+estimator does not predict again. Each recording's rate is turned into spikes on its own (as ``predict`` does),
+and the neuron's recordings are scored together with :func:`ens2zoo.metrics.evaluate_many`: medians over the
+neurons of ``spike_count`` (Σ discrete spikes / true spikes), ``count`` (Σ rate / true spikes), ``er50`` (%, lower
+is better) and ``vpd`` (Victor–Purpura distance per true spike).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import ens2zoo
+from ens2zoo.benchmark.conditions import condition_prediction, parse_conditions
+from ens2zoo.data import find_datasets, load_dataset
+from ens2zoo.data.groups import dataset_pattern, get_fold, select_neurons
+from ens2zoo.defaults import SAMPLING_RATE
+from ens2zoo.inference.spikes import estimate_spikes, spike_times
+from ens2zoo.metrics import evaluate_many
+
+CACHE = Path("runs/spike_estimators")
+
+
+def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
+    """The fold's predicted rates, true rates, true events and recording lengths per held-out neuron (cached)."""
+    path = CACHE / f"{fold}_{condition.label.replace(':', '-')}.npz"
+    if path.exists():
+        with np.load(path) as z:
+            return {k: z[k] for k in z.files}
+    model = ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{fold}")
+    held = get_fold(fold).held_out
+    datasets = select_neurons([load_dataset(f, progress=None)
+                               for f in find_datasets(data, dataset_pattern(held))], held)
+    out: dict[str, np.ndarray] = {}
+    for d in datasets:
+        for i, n in enumerate(d.neurons):
+            p = condition_prediction(model, n, condition, stride=4, dataset=d.name, indicator=d.indicator)
+            key = f"{d.name}/{n.name}"
+            out[f"{key}|pred"] = p.pred_rate
+            out[f"{key}|true"] = p.true_rate
+            out[f"{key}|events"] = p.true_events
+            out[f"{key}|lengths"] = np.array([len(r) for r in n.recordings])
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.savez(path, **out)
+    return out
+
+
+def spikes_per_recording(pred: np.ndarray, lengths: np.ndarray, estimator) -> np.ndarray:
+    """Spike times (s, concatenated clock) estimating each recording's rate on its own."""
+    edges = np.concatenate([[0], np.cumsum(lengths)])
+    counts = np.concatenate([estimator(pred[a:b]) for a, b in zip(edges[:-1], edges[1:])])
+    return spike_times(counts, SAMPLING_RATE)
+
+
+ESTIMATORS = {
+    "greedy": lambda r: estimate_spikes(r.astype(np.float32), mode=0),
+    "count-runs": lambda r: estimate_spikes(r.astype(np.float32), mode=1),
+    "count-all": lambda r: estimate_spikes(r.astype(np.float32), mode=2),
+    "apportioned": lambda r: estimate_spikes(r.astype(np.float32), mode=3),
+    "sigma-delta": lambda r: np.diff(np.floor(np.concatenate([[0.0], np.cumsum(np.maximum(r, 0))]) + 0.5)).astype(
+        np.int64),
+}
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--folds", default="M1")
+    p.add_argument("--conditions", default="30:0,30:4,30:8,7.5:4")
+    p.add_argument("--estimators", default=",".join(ESTIMATORS))
+    p.add_argument("--data", default="../shared/ground_truth")
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    for cond in parse_conditions(args.conditions):
+        cached = [fold_rates(f, cond, args.data) for f in args.folds.split(",")]
+        keys = [(c, k[:-5]) for c in cached for k in c if k.endswith("|pred")]
+        for name in args.estimators.split(","):
+            est = ESTIMATORS[name]
+            rows = evaluate_many([c[f"{k}|pred"] for c, k in keys], [c[f"{k}|true"] for c, k in keys],
+                                 [spikes_per_recording(c[f"{k}|pred"], c[f"{k}|lengths"], est) for c, k in keys],
+                                 [c[f"{k}|events"] for c, k in keys], SAMPLING_RATE)
+            rows = rows.to_dict("records") if hasattr(rows, "to_dict") else list(rows)
+            med = {c: np.nanmedian([r[c] for r in rows]) for c in ("spike_count", "count", "er50", "vpd", "corr")}
+            print(f"{cond.label:>7} {name:>12}: {len(rows)} neurons, spike_count {med['spike_count']:.2f} "
+                  f"(count {med['count']:.2f}), er50 {med['er50']:.1f}, vpd {med['vpd']:.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
