@@ -94,3 +94,93 @@ def test_spike_estimation_leaves_torch_threads_alone():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def _count_reference(rate: np.ndarray, sigma: float = 1.5) -> np.ndarray:
+    """The count estimator written out slowly: runs, largest-remainder apportionment, and each spike where
+    the squared error of the re-filtered spike train (SciPy) to the run, zero-padded by the kernel's
+    radius (6 samples) where the trace goes on, is smallest."""
+    from scipy.ndimage import gaussian_filter1d
+
+    rate = rate.astype(np.float32)
+    above = rate >= np.float32(0.02 / sigma)
+    runs, i = [], 0
+    while i < len(rate):
+        if not above[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(rate) and above[j] and j - i < 500:
+            j += 1
+        runs.append((i, j))
+        i = j
+    masses = np.array([rate[a:b].astype(np.float64).sum() for a, b in runs])
+    target = np.floor(masses)
+    extra = int(np.floor(rate[rate > 0].astype(np.float64).sum() + 0.5) - target.sum())
+    order = sorted(range(len(runs)), key=lambda r: -(masses[r] - target[r]))
+    for k in range(extra):
+        target[order[k % len(runs)]] += 1
+    out = np.zeros(len(rate), dtype=np.int32)
+    for (a, b), n in zip(runs, target):
+        lo, hi = max(0, a - 6), min(len(rate), b + 6)
+        piece = np.zeros(hi - lo)
+        piece[a - lo:b - lo] = rate[a:b]
+        spikes = np.zeros(len(rate) + 12)  # the spike train, with room for the kernel beyond the trace
+        for _ in range(int(n)):
+            losses = []
+            for k in range(a, b):
+                trial = spikes.copy()
+                trial[6 + k] += 1
+                smooth = gaussian_filter1d(trial, sigma, mode="constant")[6 + lo:6 + hi]
+                losses.append(((piece - smooth) ** 2).sum())
+            spikes[6 + a + int(np.argmin(losses))] += 1
+        out[a:b] = spikes[6 + a:6 + b]
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_count_estimator_equals_its_slow_reference(seed):
+    rng = np.random.default_rng(100 + seed)
+    rate = (_bursty_rate(rng, 900) * rng.uniform(0.2, 1.0)).astype(np.float32)
+    got = estimate_spikes(rate, estimator="count")
+    np.testing.assert_array_equal(got, _count_reference(rate))
+    assert abs(got.sum() - rate[rate > 0].astype(np.float64).sum()) <= 0.5
+
+
+def _bumps(masses: dict[int, float], width: float = 4.0) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter1d
+
+    impulses = np.zeros(600)
+    impulses[list(masses)] = list(masses.values())
+    return gaussian_filter1d(impulses, width, mode="constant").astype(np.float32)
+
+
+def test_count_estimator_apportions_the_remainders_by_size():
+    # isolated bumps of mass 0.3, 0.9 and 0.6: round(1.8) = 2 spikes, to the two largest remainders, each at its
+    # bump's centre
+    got = estimate_spikes(_bumps({100: 0.3, 300: 0.9, 450: 0.6}), estimator="count")
+    assert np.flatnonzero(got).tolist() == [300, 450] and got.sum() == 2
+    # four bumps of 0.45: round(1.8) = 2 spikes, ties to the earlier runs; the published rule gives none (each run
+    # sums to < 0.5, and a spike's 25 ms Gaussian overshoots a bump this wide and low)
+    rate = _bumps({100: 0.45, 250: 0.45, 400: 0.45, 550: 0.45})
+    assert np.flatnonzero(estimate_spikes(rate, estimator="count")).tolist() == [100, 250]
+    assert estimate_spikes(rate).sum() == 0
+
+
+def test_count_estimator_keeps_exact_spike_trains_and_the_edges():
+    from scipy.ndimage import gaussian_filter1d
+
+    counts = np.zeros(600)
+    counts[[3, 100, 300, 301, 450, 596]] = [1, 1, 1, 1, 2, 1]
+    rate = gaussian_filter1d(counts, 1.5, mode="constant").astype(np.float32)
+    got = estimate_spikes(rate, estimator="count")
+    np.testing.assert_array_equal(got, counts)
+    # the runs at both edges touch the trace's first and last samples: the published estimator leaves them empty
+    assert estimate_spikes(rate)[[3, 596]].tolist() == [0, 0]
+
+
+def test_unknown_spike_estimator_is_refused():
+    from ens2zoo.errors import InputError
+
+    with pytest.raises(InputError, match="'greedy' gives ENS²'s published spikes"):
+        estimate_spikes(np.zeros(100, dtype=np.float32), estimator="oasis")

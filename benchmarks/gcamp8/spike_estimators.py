@@ -14,6 +14,7 @@ is better) and ``vpd`` (Victor–Purpura distance per true spike).
 from __future__ import annotations
 
 import argparse
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from ens2zoo.benchmark.conditions import condition_prediction, parse_conditions
 from ens2zoo.data import find_datasets, load_dataset
 from ens2zoo.data.groups import dataset_pattern, get_fold, select_neurons
 from ens2zoo.defaults import SAMPLING_RATE
-from ens2zoo.inference.spikes import estimate_spikes, spike_times
+from ens2zoo.inference.spikes import SPIKE_ESTIMATORS, estimate_spikes, spike_times
 from ens2zoo.metrics import evaluate_many
 
 CACHE = Path("runs/spike_estimators")
@@ -42,7 +43,7 @@ def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
                                for f in find_datasets(data, dataset_pattern(held))], held)
     out: dict[str, np.ndarray] = {}
     for d in datasets:
-        for i, n in enumerate(d.neurons):
+        for n in d.neurons:
             p = condition_prediction(model, n, condition, stride=4, dataset=d.name, indicator=d.indicator)
             key = f"{d.name}/{n.name}"
             out[f"{key}|pred"] = p.pred_rate
@@ -57,18 +58,11 @@ def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
 def spikes_per_recording(pred: np.ndarray, lengths: np.ndarray, estimator) -> np.ndarray:
     """Spike times (s, concatenated clock) estimating each recording's rate on its own."""
     edges = np.concatenate([[0], np.cumsum(lengths)])
-    counts = np.concatenate([estimator(pred[a:b]) for a, b in zip(edges[:-1], edges[1:])])
+    counts = np.concatenate([estimator(pred[a:b]) for a, b in itertools.pairwise(edges)])
     return spike_times(counts, SAMPLING_RATE)
 
 
-ESTIMATORS = {
-    "greedy": lambda r: estimate_spikes(r.astype(np.float32), mode=0),
-    "count-runs": lambda r: estimate_spikes(r.astype(np.float32), mode=1),
-    "count-all": lambda r: estimate_spikes(r.astype(np.float32), mode=2),
-    "apportioned": lambda r: estimate_spikes(r.astype(np.float32), mode=3),
-    "sigma-delta": lambda r: np.diff(np.floor(np.concatenate([[0.0], np.cumsum(np.maximum(r, 0))]) + 0.5)).astype(
-        np.int64),
-}
+ESTIMATORS = {name: (lambda r, name=name: estimate_spikes(r, estimator=name)) for name in SPIKE_ESTIMATORS}
 
 
 def main() -> None:
