@@ -57,7 +57,7 @@ RESULT_KEYS = ("rate", "spikes", "event_times", "event_offsets", "times", "dff",
 PREPARE_OPTIONS = ("frame_rate", "key", "transpose", "input_kind", "neuropil_key", "all_rois", "min_cell_prob",
                    "series", "neuropil", "baseline_window_s", "baseline_percentile", "baseline_smoothing_s")
 #: ``predict`` options of :func:`run_inputs` (passed to :meth:`ens2zoo.model.SpikeModel.predict`).
-PREDICT_OPTIONS = ("stride", "batch_size", "nan", "noise_level", "compile", "indicator")
+PREDICT_OPTIONS = ("stride", "batch_size", "nan", "noise_level", "compile", "indicator", "spike_estimator")
 
 
 # --- the client -----------------------------------------------------------------------------------

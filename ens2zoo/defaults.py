@@ -10,3 +10,6 @@ WINDOW: int = 96
 SMOOTHING_SIGMA_S: float = 0.025
 #: Shortest trace accepted for inference, seconds.
 MIN_DURATION_S: float = 1.0
+#: How discrete spikes are estimated from the rate (:func:`ens2zoo.inference.spikes.estimate_spikes`):
+#: ENS²'s published greedy estimator, or the count-preserving one.
+SPIKE_ESTIMATORS: tuple[str, ...] = ("greedy", "count")

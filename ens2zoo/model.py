@@ -15,6 +15,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
+from ens2zoo.defaults import SPIKE_ESTIMATORS
 from ens2zoo.errors import InputError
 from ens2zoo.inference.compiled import COMPILE_MIN_WINDOWS, compiled_windows
 from ens2zoo.inference.noise import noise_level as measure_noise
@@ -201,7 +202,8 @@ class SpikeModel:
     def predict(self, traces: np.ndarray, frame_rate: float, *, spikes: bool = True, stride: int = 1,
                 batch_size: int | None = None, device: str | torch.device | None = None,
                 progress: bool | None = None, nan: str = "raise", noise_level: float | None = None,
-                compile: bool | None = None, indicator: str | None = None) -> SpikeResult:
+                compile: bool | None = None, indicator: str | None = None,
+                spike_estimator: str | None = None) -> SpikeResult:
         """Infer spiking from ΔF/F traces.
 
         Args:
@@ -227,12 +229,21 @@ class SpikeModel:
                 three jGCaMP8 variants pooled: counts of one variant can be off by up to 2×).
                 A model with a ``count_noise_curve`` further scales each neuron by its ν's factor
                 (``result.noise_gain``).
+            spike_estimator: how the rate becomes discrete spikes (:data:`~ens2zoo.defaults.SPIKE_ESTIMATORS`):
+                ``"greedy"``, ENS²'s published estimator (it stops when one more spike raises the squared
+                error, so on noisy or slow recordings it finds fewer spikes than the rate sums to);
+                ``"count"``, round(Σ rate) spikes per neuron; None = the model's
+                (``preprocessing.spike_estimator``).
 
         Returns:
             :class:`SpikeResult` with rates in spikes per frame at the model's sampling rate,
             each neuron's ν at the input frame rate and, for a family, the member that served it.
         """
         pre = self.preprocessing
+        estimator = pre.spike_estimator if spike_estimator is None else spike_estimator
+        if estimator not in SPIKE_ESTIMATORS:
+            raise InputError(f"spike_estimator={spike_estimator!r} is not one of {', '.join(SPIKE_ESTIMATORS)}: "
+                             "'greedy' gives ENS²'s published spikes, 'count' as many spikes as the rate sums to")
         data, n_filled = check_traces(traces, frame_rate, nan=nan)
         frame_rate = float(frame_rate)
         window = pre.window if self.readout != "whole-trace" else 1
@@ -291,7 +302,7 @@ class SpikeModel:
             rate *= scale[:, None]
         counts = events = None
         if spikes:
-            counts = estimate_spikes(rate, pre.sampling_rate, pre.smoothing_sigma_s)
+            counts = estimate_spikes(rate, pre.sampling_rate, pre.smoothing_sigma_s, estimator)
             events = [spike_times(c, pre.sampling_rate) for c in counts]
         member_names = ([self.members[i].record.name for i in member_of] if self.members else [self.name] * n)
         return SpikeResult(rate=rate, spikes=counts, events=events or [], sampling_rate=pre.sampling_rate,
@@ -299,4 +310,4 @@ class SpikeModel:
                            sha256=self.sha256, stride=int(stride), nan_filled=n_filled,
                            noise_level=nus.astype(np.float64), member=np.asarray(member_names, dtype=str),
                            indicator=indicator_key(indicator) if indicator is not None else "", count_gain=gain,
-                           noise_gain=noise_gain)
+                           noise_gain=noise_gain, spike_estimator=estimator if spikes else "")

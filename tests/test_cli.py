@@ -145,3 +145,19 @@ def test_program_runs_as_module():
     assert proc.returncode == 0, proc.stderr
     assert "unet" in proc.stdout and "ens2-exc" in proc.stdout and "gru-example" in proc.stdout
     assert "Traceback" not in proc.stderr
+
+
+def test_predict_spike_estimator(tmp_path, capsys, input_npy, published, expected8):
+    from ens2zoo.inference.spikes import estimate_spikes
+
+    out = tmp_path / "counted.npz"
+    assert main(_predict_args(input_npy, published, "--stride", 8, "--spike-estimator", "count", "-o", out)) == 0
+    capsys.readouterr()
+    with np.load(out, allow_pickle=False) as f:
+        assert str(f["spike_estimator"]) == "count"
+        np.testing.assert_array_equal(f["spikes"], estimate_spikes(f["rate"], estimator="count"))
+        np.testing.assert_allclose(f["rate"], expected8.rate, rtol=1e-5, atol=1e-6)
+        assert not np.array_equal(f["spikes"], expected8.spikes)  # the published weights' default: greedy
+    with pytest.raises(SystemExit) as exit_:
+        main(_predict_args(input_npy, published, "--spike-estimator", "oasis", "-o", out))
+    assert exit_.value.code == 2 and "invalid choice: 'oasis'" in capsys.readouterr().err

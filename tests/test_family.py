@@ -169,3 +169,39 @@ def test_the_manifest_records_a_frame_rate_range_only_where_one_is_set(rate_fami
     assert members["at30"].serves_frame_rate(30.0) and not members["at30"].serves_frame_rate(60.0)
     record = json.loads((Path(model.entry.base_dir) / "manifest.json").read_text())["models"][0]
     assert [("frame_rate_range" in m) for m in record["members"]] == [False, True, False]
+
+
+def test_a_family_carries_its_spike_estimator_and_predict_can_override_it(family, tmp_path, small_root):
+    from ens2zoo.data import load_dataset
+    from ens2zoo.inference.spikes import estimate_spikes, spike_times
+    from ens2zoo.io.formats import write_results
+
+    _, files = family
+    write_family(tmp_path / "fam", "toy", [{"name": "only", "weights": files[0], "noise_range": [None, None]}],
+                 spike_estimator="count")
+    record = json.loads((tmp_path / "fam" / "manifest.json").read_text())["models"][0]
+    assert record["preprocessing"]["spike_estimator"] == "count"
+    model = load_folder(tmp_path / "fam")
+    assert model.preprocessing.spike_estimator == "count"
+    x = _traces() * 20
+    counted = model.predict(x, 30.0, stride=8)
+    greedy = model.predict(x, 30.0, stride=8, spike_estimator="greedy")
+    np.testing.assert_array_equal(counted.rate, greedy.rate)
+    # per neuron: the family's default is the count estimator on the same rate, the override the published one
+    np.testing.assert_array_equal(counted.spikes, estimate_spikes(counted.rate, estimator="count"))
+    np.testing.assert_array_equal(greedy.spikes, estimate_spikes(greedy.rate))
+    assert (counted.spike_estimator, greedy.spike_estimator) == ("count", "greedy")
+    assert counted.spikes.sum() != greedy.spikes.sum()
+    with np.load(write_results(tmp_path / "out.npz", counted)) as z:
+        assert str(z["spike_estimator"]) == "count"
+    neuron = load_dataset(small_root / "DS03-x", progress=None).neurons[0]
+    scored = neuron_prediction(model, neuron, stride=8)  # the evaluation scores the spikes predict gives
+    np.testing.assert_array_equal(scored.pred_events, spike_times(
+        estimate_spikes(scored.pred_rate, estimator="count")))
+    assert len(scored.pred_events) != estimate_spikes(scored.pred_rate).sum()
+    with pytest.raises(ens2zoo.InputError, match="'count' as many spikes as the rate sums to"):
+        model.predict(x, 30.0, stride=8, spike_estimator="oasis")
+    with pytest.raises(RegistryError, match="spike_estimator 'oasis' is not one of greedy, count"):
+        write_family(tmp_path / "bad", "toy", [{"name": "only", "weights": files[0], "noise_range": [None, None]}],
+                     spike_estimator="oasis")
+    assert not (tmp_path / "bad" / "manifest.json").exists()

@@ -178,7 +178,7 @@ def neuron_prediction(model: SpikeModel, neuron: Neuron, *, stride: int = 1,
         net.train(was_training)
     pred = summed[half:half + total] * gain
     sigma = model.preprocessing.smoothing_sigma_s
-    counts = estimate_spikes(pred, rate, sigma)
+    counts = estimate_spikes(pred, rate, sigma, model.preprocessing.spike_estimator)
     true_rate = np.concatenate([r.rate for r in neuron.recordings])
     return NeuronPrediction(pred_rate=pred, true_rate=true_rate, pred_events=spike_times(counts, rate),
                             true_events=true_events(neuron), sampling_rate=rate, member=member)

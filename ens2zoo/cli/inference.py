@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ens2zoo.cli.options import add_model_args, model_from_args
+from ens2zoo.defaults import SPIKE_ESTIMATORS
 from ens2zoo.errors import InputError
 from ens2zoo.io.dff import DFF_DEFAULTS
 from ens2zoo.zoo.registry import get_architecture, get_model_entry, list_architectures, list_models
@@ -99,7 +100,7 @@ def _prepare_options(args: argparse.Namespace) -> dict:
 def _predict_options(args: argparse.Namespace) -> dict:
     """The options of ``SpikeModel.predict`` (``cluster.PREDICT_OPTIONS``) the command line sets."""
     return {"stride": args.stride, "batch_size": args.batch_size, "nan": args.nan, "noise_level": args.noise_level,
-            "compile": args.compile, "indicator": args.indicator}
+            "compile": args.compile, "indicator": args.indicator, "spike_estimator": args.spike_estimator}
 
 
 def _model_spec(args: argparse.Namespace):
@@ -292,6 +293,10 @@ def add_inference_commands(sub: argparse._SubParsersAction) -> None:
                    help="the recording's calcium indicator (e.g. gcamp8f, gcamp8m, gcamp8s for ens2-gcamp8): "
                         "scales the rate by the model's spike-count calibration for it (default: the model's "
                         "pooled gain)")
+    p.add_argument("--spike-estimator", choices=SPIKE_ESTIMATORS,
+                   help="how the rate becomes discrete spikes: greedy (ENS²'s published estimator; finds fewer "
+                        "spikes than the rate sums to on noisy or slow recordings) or count (round(Σ rate) spikes "
+                        "per neuron); default: the model's")
     p.add_argument("--plot", help="also write a PNG overview here (one input only)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar")
     add_model_args(p)

@@ -35,6 +35,8 @@ class SpikeResult:
         count_gain: gain applied to the rate by the model's count calibration for the indicator (1 = none).
         noise_gain: (n_neurons,) further gain applied to each neuron's rate by the calibration's ν curve
             (1 = none); the rate was scaled by ``count_gain × noise_gain``.
+        spike_estimator: the estimator that gave ``spikes`` (:data:`~ens2zoo.defaults.SPIKE_ESTIMATORS`;
+            "" = no spikes estimated).
         start_time: seconds of the input's first frame (0 unless the input has its own clock,
             e.g. an NWB series' ``starting_time``); see :meth:`with_start_time`.
     """
@@ -54,6 +56,7 @@ class SpikeResult:
     indicator: str = ""
     count_gain: float = 1.0
     noise_gain: np.ndarray | None = None
+    spike_estimator: str = ""
     start_time: float = 0.0
     times: np.ndarray = field(init=False)
 

@@ -43,12 +43,10 @@ import sys
 import numba
 import numpy as np
 
-from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S
+from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S, SPIKE_ESTIMATORS
 from ens2zoo.errors import InputError
 from ens2zoo.inference.clock import sample_times
 
-#: the discrete spike estimators of :func:`estimate_spikes`
-SPIKE_ESTIMATORS = ("greedy", "count")
 #: Longest run of non-zero rate estimated at once (samples), as published.
 MAX_RUN = 500
 #: Relative margin (of the loss scale) within which float32 rounding can reorder candidates.

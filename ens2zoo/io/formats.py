@@ -175,6 +175,7 @@ def result_arrays(result: SpikeResult, metadata: Mapping[str, Any] | None = None
         "stride": int(result.stride), "nan_filled": int(result.nan_filled),
         "n_input_frames": int(result.n_input_frames), "start_time": float(result.start_time),
         "time_convention": TIME_CONVENTION, "indicator": result.indicator, "count_gain": float(result.count_gain),
+        "spike_estimator": result.spike_estimator,
     }
     meta.update({k: _meta_value(v) for k, v in (metadata or {}).items()})
     return {**arrays, **meta}

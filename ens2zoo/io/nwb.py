@@ -273,7 +273,7 @@ def write_nwb(path: str | os.PathLike, result: SpikeResult, source: NwbSeries, *
         region = table.create_roi_table_region(region=list(range(n)), description="ROIs inferred")
         info = {"model": result.model, "sha256": result.sha256 or "", "stride": int(result.stride),
                 "indicator": result.indicator, "count_gain": float(result.count_gain),
-                "noise_gain": [float(g) for g in result.noise_gain],
+                "noise_gain": [float(g) for g in result.noise_gain], "spike_estimator": result.spike_estimator,
                 "frame_rate": float(result.frame_rate), "ens2zoo_version": __version__,
                 "source": str(source.path), "series": f"{source.container}/{source.name}", **(metadata or {})}
         module = out.create_processing_module(

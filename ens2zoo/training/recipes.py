@@ -157,6 +157,8 @@ class FamilyRecipe:
     weights are already in FOLDER with the same recipe is kept) and writes the family folder
     (members' weights and ``manifest.json``; load it with ``ens2zoo.load_folder``).  Each
     member's trained frame-rate and ν ranges are derived from its data and re-imaging spec.
+    ``spike_estimator`` is the family's default discrete spike estimator (its manifest's
+    ``preprocessing.spike_estimator``).
     """
 
     name: str
@@ -164,6 +166,7 @@ class FamilyRecipe:
     datasets: str
     description: str = ""
     overrides: Mapping[str, Any] = field(default_factory=dict)
+    spike_estimator: str = "greedy"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "overrides", MappingProxyType(dict(self.overrides)))
@@ -186,7 +189,8 @@ class FamilyRecipe:
                 "members": [{"name": m.name, "recipe": m.recipe, "noise_range": list(m.noise_range),
                              **({"frame_rate_range": list(m.frame_rate_range)}
                                 if m.frame_rate_range != (None, None) else {})}
-                            for m in self.members]}
+                            for m in self.members],
+                **({"spike_estimator": self.spike_estimator} if self.spike_estimator != "greedy" else {})}
 
 
 #: ν at which the families hand neurons from the member for the recordings as they are to the
@@ -225,7 +229,10 @@ FAMILY_RECIPES: dict[str, FamilyRecipe] = {f.name: f for f in (
                  "ENS² U-Net family for jGCaMP8f/m/s (DS30–DS32), routed by ν and frame rate: ν < 1.5 → "
                  "ens2-gcamp8-v1 (the recordings and copies at 7.5–60 Hz at their own noise); ν ≥ 1.5 at "
                  "21.2–42.4 Hz → ens2-gcamp8-nm30 (copies at 30 Hz and ν 1–20), at other rates → ens2-gcamp8-nm "
-                 "(copies at 7.5–60 Hz and ν 1–20); each noise-matched member the mean of 3 networks"),
+                 "(copies at 7.5–60 Hz and ν 1–20); each noise-matched member the mean of 3 networks; discrete "
+                 "spikes by the count-preserving estimator",
+                 # chosen on the selection fold M1 (session 19): spikes = Σ rate, er50 lower at 30:0/30:4/7.5:4
+                 spike_estimator="count"),
 )}
 
 

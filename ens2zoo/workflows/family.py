@@ -97,4 +97,4 @@ def train_family(family: FamilyRecipe, datasets: Sequence[Dataset], output: str 
     return write_family(folder, family.name, members, description=family.description + where,
                        provenance={"family_recipe": family.to_dict(),
                                    **({"overrides": capped} if capped else {})},
-                       indicators=indicators)
+                       indicators=indicators, spike_estimator=family.spike_estimator)

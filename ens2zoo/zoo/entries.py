@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S, WINDOW
+from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S, SPIKE_ESTIMATORS, WINDOW
 from ens2zoo.errors import RegistryError
 
 if TYPE_CHECKING:
@@ -71,12 +71,21 @@ class Preprocessing:
         smoothing_sigma_s: seconds; σ of the Gaussian the model was trained to output.
         flat_guard: zero the rate inside flat stretches of the input (see
             :mod:`ens2zoo.inference.silence`); on for the zoo's models, off for ``create``.
+        spike_estimator: how ``predict`` turns the rate into discrete spikes by default, one of
+            :data:`~ens2zoo.defaults.SPIKE_ESTIMATORS`: ``"greedy"`` (ENS²'s published
+            estimator) or ``"count"`` (as many spikes as the rate sums to).
     """
 
     sampling_rate: float = SAMPLING_RATE
     window: int = WINDOW
     smoothing_sigma_s: float = SMOOTHING_SIGMA_S
     flat_guard: bool = False
+    spike_estimator: str = "greedy"
+
+    def __post_init__(self) -> None:
+        if self.spike_estimator not in SPIKE_ESTIMATORS:
+            raise RegistryError(f"preprocessing: spike_estimator {self.spike_estimator!r} is not one of "
+                                f"{', '.join(SPIKE_ESTIMATORS)}")
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,7 @@ def refuse_overrides(record: Mapping[str, Any], folder: Path) -> None:
 def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, Any]], *,
                  description: str = "", metrics: Mapping[str, Any] | None = None,
                  flat_guard: bool = True, provenance: Mapping[str, Any] | None = None,
-                 indicators: tuple[str, ...] = ()) -> dict[str, Any]:
+                 indicators: tuple[str, ...] = (), spike_estimator: str = "greedy") -> dict[str, Any]:
     """Write a model family into ``folder``: the members' weights copied in, its record added to the manifest.
 
     Args:
@@ -158,6 +158,8 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
         flat_guard: silence flat input stretches (see ``ens2zoo.inference.silence``); on for the zoo.
         provenance: more provenance for the family record (e.g. its family recipe).
         indicators: the indicators of the training data (:func:`~ens2zoo.zoo.entries.indicator_key`).
+        spike_estimator: the family's default discrete spike estimator
+            (:attr:`~ens2zoo.zoo.entries.Preprocessing.spike_estimator`).
 
     A count calibration already recorded for the same members (same names and sha256) is kept:
     it belongs to those weights (:func:`set_count_calibration`).
@@ -171,6 +173,7 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
     """
     import shutil
 
+    Preprocessing(spike_estimator=spike_estimator)  # refuses an unknown estimator before anything is written
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     described = []
@@ -182,7 +185,7 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
         described.append((m, record_from_weights(target, folder)))
         refuse_overrides(described[-1][1], folder)
     def shape(rec: dict) -> tuple:  # hparams missing from older headers are the architecture's defaults
-        pre = {k: v for k, v in rec["preprocessing"].items() if k != "flat_guard"}
+        pre = {k: v for k, v in rec["preprocessing"].items() if k not in ("flat_guard", "spike_estimator")}
         return rec["architecture"], pre
 
     first = max((rec for _, rec in described), key=lambda rec: len(rec["hparams"]))
@@ -193,7 +196,9 @@ def write_family(folder: str | os.PathLike, name: str, members: list[dict[str, A
                                 "in architecture, hyper-parameters or preprocessing")
     record = {
         "name": name, "architecture": first["architecture"], "hparams": first["hparams"],
-        "preprocessing": {**first["preprocessing"], "flat_guard": flat_guard}, "description": description,
+        "preprocessing": {**first["preprocessing"], "flat_guard": flat_guard,
+                          **({"spike_estimator": spike_estimator} if spike_estimator != "greedy" else {})},
+        "description": description,
         "training_data": sorted({d for _, rec in described for d in rec["training_data"]}),
         "members": [{"name": m["name"], "weights": rec["weights"], "sha256": rec["sha256"],
                      "noise_range": list(m["noise_range"]),
