@@ -13,7 +13,8 @@ DATASETS = ("DS30-GCaMP8f-m-V1", "DS32-GCaMP8s-m-V1")
 
 def _rows(corrs, counts, rate, nu):
     return [{"dataset": DATASETS[i % 2], "neuron": f"n{i}", "condition_frame_rate": rate, "condition_noise": nu,
-             "corr": c, "bias": k - 1, "count": k, "spike_count": k} for i, (c, k) in enumerate(zip(corrs, counts))]
+             "corr": c, "bias": k - 1, "count": k, "spike_count": 0.8 * k, "er50": 100.0 - c}
+            for i, (c, k) in enumerate(zip(corrs, counts))]
 
 
 def test_tables_pool_report_folds_and_split_variants(tmp_path):
@@ -44,6 +45,14 @@ def test_tables_pool_report_folds_and_split_variants(tmp_path):
     f_table = lines[lines.index("### GCaMP8f"):]
     f_row = next(line for line in f_table if line.startswith("| 30:4 |"))
     assert [c.strip() for c in f_row.strip("|").split("|")][:5] == ["30:4", "4", "70.0", "79.0", "+9.0"]
+    # the discrete spikes of the first two models: spike_count median [IQR] and er50 median, pooled
+    start = next(i for i, line in enumerate(lines) if line.startswith("| condition | neurons | spike_count"))
+    spike_table = lines[start:]
+    assert spike_table[0].split("|")[3].strip() == "spike_count ens2-exc [IQR]"
+    s_row = [c.strip() for c in next(line for line in spike_table if line.startswith("| 30:4 |")).strip("|").split("|")]
+    q = np.percentile(np.tile([0.8, 0.72, 0.88, 0.96], 2), [25, 50, 75])
+    assert s_row[1] == "8" and s_row[3] == f"{q[1]:.2f} [{q[0]:.2f}, {q[2]:.2f}]"
+    assert s_row[4:] == ["35.0", "24.0"]  # 100 − the median correlations
 
 
 def test_no_tables_without_common_folds(tmp_path):

@@ -116,6 +116,22 @@ def _table(tables: Tables, models: Sequence[str], folds: Sequence[str], variant:
     return lines
 
 
+def _spike_table(tables: Tables, models: Sequence[str], folds: Sequence[str]) -> list[str]:
+    """Per condition, each model's discrete spikes: ``spike_count`` (Σ spikes / true spikes per neuron) median
+    [IQR] and the median ``er50`` (%)."""
+    lines = ["| condition | neurons | " + " | ".join(f"spike_count {m} [IQR]" for m in models) + " | "
+             + " | ".join(f"er50 {m}" for m in models) + " |",
+             f"| --- | ---: | {' | '.join('---:' for _ in models)} | {' | '.join('---:' for _ in models)} |"]
+    for cond in parse_conditions(GCAMP8_CONDITIONS):
+        groups = [_rows(tables, m, folds, cond.label, None) for m in models]
+        if not groups[0]:
+            continue
+        spikes = [median_iqr([r.get("spike_count") for r in rows]) for rows in groups]
+        er50 = [format_value(nan_median(r["er50"] for r in rows)) for rows in groups]
+        lines.append(f"| {cond.label} | {len(groups[0])} | {' | '.join(spikes)} | {' | '.join(er50)} |")
+    return lines
+
+
 def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS) -> list[str]:
     """Markdown for the GCaMP8 section of the report (empty when no fold table is there)."""
     tables = collect_mouse_folds(folder)
@@ -142,7 +158,12 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
              "family before its 30 Hz member (the ν < 1.5 member and the noise-matched one at every rate; gain "
              "1); `ens2-gcamp8-one-network` the family before its noise-matched member became the mean of 3 "
              "networks (its network 0 alone; gain 1).", "",
-             *_table(tables, models, common, None), ""]
+             *_table(tables, models, common, None), "",
+             "Discrete spikes (each model's own estimator: `ens2-exc` ENS²'s published greedy one, `ens2-gcamp8` "
+             "the count-preserving one; `benchmarks/gcamp8/spike_estimators.py` compares the two on the same "
+             "rates): `spike_count` = Σ spikes / true spikes per neuron, median [IQR]; `er50` the error rate "
+             "(%, 1 − F1 of spikes matched within 50 ms; lower is better), median.", "",
+             *_spike_table(tables, models[:2], common), ""]
     variants = sorted({_variant(str(r["dataset"])) for f in common for r in tables[models[0]][f]})
     for v in variants:
         lines += [f"### {v}", "", *_table(tables, models, common, v), ""]
