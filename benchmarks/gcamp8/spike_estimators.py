@@ -8,7 +8,8 @@ the rates are kept in ``runs/spike_estimators/<fold>_<condition>.npz`` (ignored 
 estimator does not predict again. Each recording's rate is turned into spikes on its own (as ``predict`` does),
 and the neuron's recordings are scored together with :func:`ens2zoo.metrics.evaluate_many`: medians over the
 neurons of ``spike_count`` (Σ discrete spikes / true spikes), ``count`` (Σ rate / true spikes), ``er50`` (%, lower
-is better) and ``vpd`` (Victor–Purpura distance per true spike).
+is better) and ``vpd`` (Victor–Purpura distance per true spike), and each estimator's er50 paired per neuron against
+the first's.
 """
 
 from __future__ import annotations
@@ -76,6 +77,7 @@ def main() -> None:
     for cond in parse_conditions(args.conditions):
         cached = [fold_rates(f, cond, args.data) for f in args.folds.split(",")]
         keys = [(c, k[:-5]) for c in cached for k in c if k.endswith("|pred")]
+        er50 = {}
         for name in args.estimators.split(","):
             est = ESTIMATORS[name]
             rows = evaluate_many([c[f"{k}|pred"] for c, k in keys], [c[f"{k}|true"] for c, k in keys],
@@ -85,6 +87,12 @@ def main() -> None:
             med = {c: np.nanmedian([r[c] for r in rows]) for c in ("spike_count", "count", "er50", "vpd", "corr")}
             print(f"{cond.label:>7} {name:>12}: {len(rows)} neurons, spike_count {med['spike_count']:.2f} "
                   f"(count {med['count']:.2f}), er50 {med['er50']:.1f}, vpd {med['vpd']:.3f}", flush=True)
+            er50[name] = np.array([r["er50"] for r in rows])
+        first, *others = er50
+        for name in others:
+            diff = er50[name] - er50[first]
+            print(f"{cond.label:>7} {name:>12}: er50 against {first}, paired mean {np.nanmean(diff):+.2f}, "
+                  f"lower for {int((diff < 0).sum())}, higher for {int((diff > 0).sum())} neurons", flush=True)
 
 
 if __name__ == "__main__":
