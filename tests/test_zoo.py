@@ -56,6 +56,11 @@ def test_shipped_model_loads_and_predicts(name, recording):
     for spikes, rate in zip(recording.spike_times, result.rate):
         truth = gaussian_filter1d(np.histogram(spikes, edges)[0].astype(float), 1.5)
         assert np.corrcoef(truth, rate)[0, 1] > 0.5, name
+    # the spikes are the model's estimator's (ens2-gcamp8: as many as the rate sums to, chosen on mouse fold M1)
+    assert result.spike_estimator == ("count" if name == "ens2-gcamp8" else "greedy"), name
+    if result.spike_estimator == "count":
+        np.testing.assert_array_equal(result.spikes.sum(axis=1), np.floor(result.rate.astype(np.float64).sum(axis=1)
+                                                                          + 0.5))
     if name.endswith("-exc"):  # the simulation mimics excitatory neurons; interneuron models fire more
         total = sum(len(e) for e in result.events)
         true_total = sum(len(s) for s in recording.spike_times)

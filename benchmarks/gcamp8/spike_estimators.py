@@ -2,8 +2,10 @@
 against the count-preserving one, per neuron of a mouse fold under each condition.
 
     .venv/bin/python benchmarks/gcamp8/spike_estimators.py --folds M1 [--conditions 30:0,30:4,30:8,7.5:4]
+    .venv/bin/python benchmarks/gcamp8/spike_estimators.py --folds DS02,DS03,... --conditions 30:4   # ens2-exc
 
-The fold's family predicts with each recording's indicator, window stride 4, as ``evaluate_folds.sh`` scores it;
+The fold's family predicts with each recording's indicator, window stride 4, as ``evaluate_folds.sh`` scores it
+(a classic dataset ``DSxx``: its leave-one-dataset-out ``ens2-exc``, ``benchmarks/lodo/weights``, no indicator);
 the rates are kept in ``runs/spike_estimators/<fold>_<condition>.npz`` (ignored by git), so re-scoring another
 estimator does not predict again. Each recording's rate is turned into spikes on its own (as ``predict`` does),
 and the neuron's recordings are scored together with :func:`ens2zoo.metrics.evaluate_many`: medians over the
@@ -24,12 +26,24 @@ import torch
 import ens2zoo
 from ens2zoo.benchmark.conditions import condition_prediction, parse_conditions
 from ens2zoo.data import find_datasets, load_dataset
-from ens2zoo.data.groups import dataset_pattern, get_fold, select_neurons
+from ens2zoo.data.groups import GCAMP8_MOUSE_FOLDS, dataset_pattern, get_fold, select_neurons
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.inference.spikes import SPIKE_ESTIMATORS, estimate_spikes, spike_times
 from ens2zoo.metrics import evaluate_many
 
 CACHE = Path("runs/spike_estimators")
+
+
+def _fold(fold: str, data: str) -> tuple[ens2zoo.SpikeModel, list, bool]:
+    """(model, held-out datasets, whether to pass each dataset's indicator) of a jGCaMP8 mouse fold (``M1``: its
+    ``ens2-gcamp8``) or a classic leave-one-dataset-out fold (``DS10``: its ``ens2-exc``, no indicator gains)."""
+    if fold in GCAMP8_MOUSE_FOLDS:
+        held = get_fold(fold).held_out
+        return (ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{fold}"),
+                select_neurons([load_dataset(f, progress=None) for f in find_datasets(data, dataset_pattern(held))],
+                               held), True)
+    return (ens2zoo.load_folder(f"benchmarks/lodo/weights/ens2-exc_lodo_{fold}"),
+            [load_dataset(f, progress=None) for f in find_datasets(data, f"{fold}*")], False)
 
 
 def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
@@ -38,14 +52,12 @@ def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
     if path.exists():
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
-    model = ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{fold}")
-    held = get_fold(fold).held_out
-    datasets = select_neurons([load_dataset(f, progress=None)
-                               for f in find_datasets(data, dataset_pattern(held))], held)
+    model, datasets, own_indicator = _fold(fold, data)
     out: dict[str, np.ndarray] = {}
     for d in datasets:
         for n in d.neurons:
-            p = condition_prediction(model, n, condition, stride=4, dataset=d.name, indicator=d.indicator)
+            p = condition_prediction(model, n, condition, stride=4, dataset=d.name,
+                                     indicator=d.indicator if own_indicator else None)
             key = f"{d.name}/{n.name}"
             out[f"{key}|pred"] = p.pred_rate
             out[f"{key}|true"] = p.true_rate
