@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -176,6 +177,15 @@ class SpikeModel:
 
     def _count_gains(self) -> dict[str, float]:
         return dict(self.entry.count_calibration) if self.entry is not None else {}
+
+    def with_spike_estimator(self, estimator: str) -> SpikeModel:
+        """This model (same networks, not copied) with ``estimator`` as its default discrete spike estimator
+        (:data:`~ens2zoo.defaults.SPIKE_ESTIMATORS`), e.g. to evaluate it with the count-preserving one."""
+        if estimator not in SPIKE_ESTIMATORS:
+            raise InputError(f"spike estimator {estimator!r} is not one of {', '.join(SPIKE_ESTIMATORS)}")
+        model = copy.copy(self)
+        model.preprocessing = replace(self.preprocessing, spike_estimator=estimator)
+        return model
 
     def _noise_factor(self, noise_level: float | None) -> float:
         return 1.0 if noise_level is None or self.entry is None else self.entry.count_noise_factor(noise_level)

@@ -335,3 +335,24 @@ def test_weights_written_before_new_settings_take_their_defaults(tmp_path):
     write_safetensors({"x": torch.zeros(1)}, path, {"recipe": record})
     with pytest.raises(InputError, match="not with recipe"):
         check_recipe(path, recipe)
+
+
+def test_cli_evaluate_scores_the_spike_estimator_asked_for(small_root, mlp_weights, tmp_path, capsys):
+    tables = {}
+    for estimator in ("greedy", "count"):
+        out = tmp_path / f"{estimator}.csv"
+        assert main(["evaluate", "--arch", "mlp", "--weights", str(mlp_weights), "--data", str(small_root),
+                     "--datasets", "DS03*", "--spike-estimator", estimator, "-o", str(out)]) == 0
+        with open(out, newline="") as fh:
+            tables[estimator] = list(csv.DictReader(fh))
+    capsys.readouterr()
+    from ens2zoo.data import load_dataset
+
+    true = {n.name: sum(len(r.event_times) for r in n.recordings)
+            for n in load_dataset(small_root / "DS03-x", progress=None).neurons}
+    for greedy, count in zip(tables["greedy"], tables["count"]):
+        assert greedy["corr"] == count["corr"] and greedy["count"] == count["count"]  # the same rate
+        # Σ spikes = round(Σ rate) per neuron: within half a spike of it
+        n_true = true[count["neuron"]]
+        assert abs(float(count["spike_count"]) - float(count["count"])) * n_true <= 0.5 + 1e-9
+    assert [r["spike_count"] for r in tables["greedy"]] != [r["spike_count"] for r in tables["count"]]

@@ -199,6 +199,11 @@ def test_a_family_carries_its_spike_estimator_and_predict_can_override_it(family
     np.testing.assert_array_equal(scored.pred_events, spike_times(
         estimate_spikes(scored.pred_rate, estimator="count")))
     assert len(scored.pred_events) != estimate_spikes(scored.pred_rate).sum()
+    switched = model.with_spike_estimator("greedy")  # the same networks, another default
+    assert switched.preprocessing.spike_estimator == "greedy" and model.preprocessing.spike_estimator == "count"
+    np.testing.assert_array_equal(switched.predict(x, 30.0, stride=8).spikes, greedy.spikes)
+    with pytest.raises(ens2zoo.InputError, match="spike estimator 'oasis' is not one of greedy, count"):
+        model.with_spike_estimator("oasis")
     with pytest.raises(ens2zoo.InputError, match="'count' as many spikes as the rate sums to"):
         model.predict(x, 30.0, stride=8, spike_estimator="oasis")
     with pytest.raises(RegistryError, match="spike_estimator 'oasis' is not one of greedy, count"):

@@ -18,6 +18,7 @@ from ens2zoo.cli.options import (
     recipes_from_args,
 )
 from ens2zoo.data.groups import GROUPS
+from ens2zoo.defaults import SPIKE_ESTIMATORS
 from ens2zoo.errors import InputError
 
 log = logging.getLogger("ens2zoo.cli")
@@ -155,6 +156,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         raise InputError(f"--fold {args.fold} fixes the scored neurons (its held-out mice): drop --datasets")
     pattern = get_fold(args.fold).held_out if args.fold else args.datasets
     model = _evaluated_model(args)
+    if args.spike_estimator is not None:
+        if not isinstance(model, SpikeModel):
+            raise InputError(f"--spike-estimator: {args.model} estimates its own spikes; drop the option")
+        model = model.with_spike_estimator(args.spike_estimator)
     with torch_threads(args.threads):
         datasets = selected_datasets(args.data, pattern)
         n = sum(len(d.neurons) for d in datasets)
@@ -246,6 +251,9 @@ def add_training_commands(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--indicator", metavar="NAME",
                    help="predict with the model's spike-count calibration for this indicator, or 'dataset' "
                         "for each dataset's own (DS32-GCaMP8s-... → gcamp8s); default: the model's pooled gain")
+    e.add_argument("--spike-estimator", choices=SPIKE_ESTIMATORS,
+                   help="score the discrete spikes of this estimator (greedy: ENS²'s published one; count: as many "
+                        "spikes as the rate sums to); default: the model's")
     add_model_args(e)
     e.set_defaults(func=_cmd_evaluate)
 
