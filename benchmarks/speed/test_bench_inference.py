@@ -98,6 +98,15 @@ def test_spikes_ens2zoo(benchmark, reference_output):
     np.testing.assert_array_equal(got, spikes)
 
 
+@pytest.mark.benchmark(group="spike estimation: 10 min at 60 Hz")
+def test_spikes_ens2zoo_count(benchmark, reference_output):
+    from ens2zoo.inference.spikes import estimate_spikes as fast
+
+    rate = reference_output[0]
+    got = benchmark.pedantic(lambda: fast(rate, estimator="count"), rounds=10, warmup_rounds=1)
+    assert abs(int(got.sum()) - float(rate[rate > 0].astype(np.float64).sum())) <= 0.5 * rate.shape[0]
+
+
 @pytest.mark.benchmark(group="network forward: 36,000 windows")
 def test_forward_published_2d(benchmark, weights, trace):
     net = load_published(weights)
