@@ -20,6 +20,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.optimize import linear_sum_assignment
 
 import ens2zoo
+from ens2zoo.inference.spikes import estimate_spikes
 from ens2zoo.io.safe_pickle import load_npy
 from ens2zoo.zoo.entries import zoo_dir
 
@@ -69,7 +70,10 @@ def scored(suite2p_fixture_dir, tmp_path_factory):
             "corr": float(np.corrcoef(rate, true_rate)[0, 1]),
             "suite2p_corr": float(np.corrcoef(s2p, true_rate)[0, 1]),
             "count": float(rate.sum() / counts.sum()),
+            "true_spikes": float(counts.sum()),
             "spike_count": float(res["spikes"][i].sum() / counts.sum()),
+            # the same rate's spikes by the count-preserving estimator (--spike-estimator count)
+            "counted": float(estimate_spikes(res["rate"][i], estimator="count").sum() / counts.sum()),
             "lag": _lag(rate, true_rate),
             "rest": float(np.median(ours[true_dff < 0.02])),
             "scale": float(np.polyfit(true_dff, ours, 1)[0]),
@@ -99,11 +103,13 @@ def test_figures(scored):
     beats = np.mean([f["corr"] > f["suite2p_corr"] for f in figures])
     print(f"median: corr {_median(figures, 'corr'):.3f}, suite2p spks {_median(figures, 'suite2p_corr'):.3f} "
           f"(ens2zoo better on {beats:.0%}), count {_median(figures, 'count'):.3f}, spike_count "
-          f"{_median(figures, 'spike_count'):.3f}, lag "
+          f"{_median(figures, 'spike_count'):.3f} (--spike-estimator count {_median(figures, 'counted'):.3f}), lag "
           f"{_median(figures, 'lag'):g} samples, ΔF/F at rest {_median(figures, 'rest'):+.3f}, scale "
           f"{_median(figures, 'scale'):.3f}, ν {_median(figures, 'nu'):.2f}")
     assert _median(figures, "corr") >= 0.45
     assert 0.8 <= _median(figures, "count") <= 1.25
+    for f in figures:  # round(Σ rate) spikes per ROI: within half a spike of the rate's count
+        assert abs(f["counted"] - f["count"]) * f["true_spikes"] <= 0.5 + 1e-6
     assert abs(_median(figures, "lag")) <= 1
     assert abs(_median(figures, "rest")) <= 0.05
     assert 0.9 <= _median(figures, "scale") <= 1.1
