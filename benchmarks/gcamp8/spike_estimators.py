@@ -5,7 +5,8 @@ against the count-preserving one, per neuron of a mouse fold under each conditio
     .venv/bin/python benchmarks/gcamp8/spike_estimators.py --folds DS02,DS03,... --conditions 30:4   # ens2-exc
 
 The fold's family predicts with each recording's indicator, window stride 4, as ``evaluate_folds.sh`` scores it
-(a classic dataset ``DSxx``: its leave-one-dataset-out ``ens2-exc``, ``benchmarks/lodo/weights``, no indicator);
+(a classic dataset ``DSxx``: its leave-one-dataset-out ``ens2-exc`` or, DS22–DS27, ``ens2-inh``,
+``benchmarks/lodo/weights``, no indicator);
 the rates are kept in ``runs/spike_estimators/<fold>_<condition>.npz`` (ignored by git), so re-scoring another
 estimator does not predict again. Each recording's rate is turned into spikes on its own (as ``predict`` does),
 and the neuron's recordings are scored together with :func:`ens2zoo.metrics.evaluate_many`: medians over the
@@ -26,7 +27,7 @@ import torch
 import ens2zoo
 from ens2zoo.benchmark.conditions import condition_prediction, parse_conditions
 from ens2zoo.data import find_datasets, load_dataset
-from ens2zoo.data.groups import GCAMP8_MOUSE_FOLDS, dataset_pattern, get_fold, select_neurons
+from ens2zoo.data.groups import GCAMP8_MOUSE_FOLDS, INHIBITORY_FOLDS, dataset_pattern, get_fold, select_neurons
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.inference.spikes import SPIKE_ESTIMATORS, estimate_spikes, spike_times
 from ens2zoo.metrics import evaluate_many
@@ -36,13 +37,15 @@ CACHE = Path("runs/spike_estimators")
 
 def _fold(fold: str, data: str) -> tuple[ens2zoo.SpikeModel, list, bool]:
     """(model, held-out datasets, whether to pass each dataset's indicator) of a jGCaMP8 mouse fold (``M1``: its
-    ``ens2-gcamp8``) or a classic leave-one-dataset-out fold (``DS10``: its ``ens2-exc``, no indicator gains)."""
+    ``ens2-gcamp8``) or a classic leave-one-dataset-out fold (``DS10``: its ``ens2-exc``, ``DS22``–``DS27``: its
+    ``ens2-inh``; no indicator gains)."""
     if fold in GCAMP8_MOUSE_FOLDS:
         held = get_fold(fold).held_out
         return (ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{fold}"),
                 select_neurons([load_dataset(f, progress=None) for f in find_datasets(data, dataset_pattern(held))],
                                held), True)
-    return (ens2zoo.load_folder(f"benchmarks/lodo/weights/ens2-exc_lodo_{fold}"),
+    family = "ens2-inh" if fold in INHIBITORY_FOLDS else "ens2-exc"
+    return (ens2zoo.load_folder(f"benchmarks/lodo/weights/{family}_lodo_{fold}"),
             [load_dataset(f, progress=None) for f in find_datasets(data, f"{fold}*")], False)
 
 
