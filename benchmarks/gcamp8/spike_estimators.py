@@ -38,15 +38,16 @@ CACHE = Path("runs/spike_estimators")
 def _fold(fold: str, data: str) -> tuple[ens2zoo.SpikeModel, list, bool]:
     """(model, held-out datasets, whether to pass each dataset's indicator) of a jGCaMP8 mouse fold (``M1``: its
     ``ens2-gcamp8``) or a classic leave-one-dataset-out fold (``DS10``: its ``ens2-exc``, ``DS22``–``DS27``: its
-    ``ens2-inh``; no indicator gains)."""
+    ``ens2-inh``; ``DS01``, where the zoo's designs are chosen: the zoo's ``ens2-exc``; no indicator gains)."""
     if fold in GCAMP8_MOUSE_FOLDS:
         held = get_fold(fold).held_out
         return (ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{fold}"),
                 select_neurons([load_dataset(f, progress=None) for f in find_datasets(data, dataset_pattern(held))],
                                held), True)
     family = "ens2-inh" if fold in INHIBITORY_FOLDS else "ens2-exc"
-    return (ens2zoo.load_folder(f"benchmarks/lodo/weights/{family}_lodo_{fold}"),
-            [load_dataset(f, progress=None) for f in find_datasets(data, f"{fold}*")], False)
+    folder = f"benchmarks/lodo/weights/{family}_lodo_{fold}"
+    model = ens2zoo.load(family) if fold == "DS01" else ens2zoo.load_folder(folder)
+    return model, [load_dataset(f, progress=None) for f in find_datasets(data, f"{fold}*")], False
 
 
 def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
