@@ -82,7 +82,9 @@ def test_cli_shows_one_line_per_warning(tmp_path, capsys):
     np.save(tmp_path / "raw.npy", 300 * (1 + SIM.dff))
     assert main(["predict", str(tmp_path / "raw.npy"), "--frame-rate", "30", "--stride", "16"]) == 0
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and err[0].startswith("ens2zoo: warning: the traces look like raw fluorescence")
+    assert err[0].startswith("ens2zoo: warning: the traces look like raw fluorescence")
+    # one line per warning (the rate of raw input also falls short of its greedy spikes: a second one)
+    assert len(err) <= 2 and all(line.startswith("ens2zoo: warning: ") for line in err)
     # with --input-kind raw ΔF/F is computed: no warning, and the recipe is recorded
     assert main(["predict", str(tmp_path / "raw.npy"), "--frame-rate", "30", "--stride", "16", "--input-kind", "raw",
                  "--baseline-window", "30"]) == 0
@@ -90,3 +92,40 @@ def test_cli_shows_one_line_per_warning(tmp_path, capsys):
     with np.load(tmp_path / "raw.ens2zoo.npz", allow_pickle=False) as f:
         assert '"baseline_window_s": 30.0' in str(f["dff_recipe"]) and f["roi_index"].tolist() == [0, 1, 2]
         np.testing.assert_allclose(f["dff"], SIM.dff, atol=0.08)
+
+
+def test_spike_shortfall_names_the_neurons_whose_greedy_spikes_fall_short():
+    from ens2zoo.inference.result import SpikeResult
+    from ens2zoo.io.plausibility import spike_shortfall
+
+    rate = np.zeros((4, 600), dtype=np.float32)
+    rate[:, :80] = [[0.125], [0.125], [0.125], [0.025]]  # Σ rate 10, 10, 10 and 2 spikes
+    spikes = np.zeros((4, 600), dtype=np.int32)
+    spikes[:, 0] = [10, 6, 5, 0]  # 100 %, 60 %, 50 %; the last neuron's rate sums to < 5 spikes: not counted
+    result = SpikeResult(rate=rate, spikes=spikes, events=[], sampling_rate=60.0, frame_rate=30.0,
+                         n_input_frames=300, model="ens2-exc", spike_estimator="greedy")
+    msg = spike_shortfall(result, warn=False, roi_index=[3, 8, 12, 20])
+    assert msg.startswith("2 of 3 neurons get fewer discrete spikes than their rate sums to (median 55 % of Σ rate): "
+                          "ROIs 8 (60 %), 12 (50 %). ENS²'s greedy spike estimator, ens2-exc's default")
+    assert "--spike-estimator count" in msg
+    assert "rows 1 (60 %), 2 (50 %)" in spike_shortfall(result, warn=False)
+    with pytest.warns(UserWarning, match="2 of 3 neurons get fewer discrete spikes"):
+        spike_shortfall(result)
+    import dataclasses
+
+    assert spike_shortfall(dataclasses.replace(result, spike_estimator="count"), warn=False) is None
+    full = dataclasses.replace(result, spikes=np.where(np.arange(600) == 0, np.array([[10], [9], [7], [0]]), 0).astype(np.int32))
+    assert spike_shortfall(full, warn=False) is None  # 70 % and more: no warning
+
+
+def test_cli_warns_of_the_shortfall_only_for_the_models_default(tmp_path, capsys):
+    noisy = simulate_recording(n_neurons=3, duration_s=120, frame_rate=30.0, seed=4).dff
+    noisy = noisy + np.random.default_rng(1).normal(0, 0.25, noisy.shape)  # ν ≈ 4.3
+    np.save(tmp_path / "noisy.npy", noisy)
+    args = ["predict", str(tmp_path / "noisy.npy"), "--frame-rate", "30", "--stride", "16"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "get fewer discrete spikes than their rate sums to" in err and "--spike-estimator count" in err
+    for chosen in ("greedy", "count"):  # a user's choice is not second-guessed; counted spikes add up
+        assert main([*args, "--spike-estimator", chosen]) == 0
+        assert "fewer discrete spikes" not in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """Warnings for input that looks wrong: raw fluorescence, ΔF/F in percent, frame rates and noise levels
-outside what the model was trained on.
+outside what the model was trained on; and, after inference, discrete spikes that fall short of the rate
+(:func:`spike_shortfall`).
 
 Each problem is one :func:`warnings.warn` (``UserWarning``) whose message names the fix;
 the command line shows each as one line on stderr.  Inference still runs.
@@ -29,6 +30,7 @@ from ens2zoo.inference.noise import noise_level
 from ens2zoo.zoo.entries import indicator_key
 
 if TYPE_CHECKING:
+    from ens2zoo.inference.result import SpikeResult
     from ens2zoo.model import SpikeModel
 
 #: (lowest, highest) frame rate, Hz, of the ground-truth neurons (DS02–DS27)
@@ -138,6 +140,44 @@ def _indicator_advice(data: np.ndarray, frame_rate: float, model: SpikeModel | N
     return (f"{other.size} of {n_measured} neurons with clear transients look like {_FAMILY_LABEL[theirs]}, not like "
             f"the {', '.join(indicators)} that {getattr(model, 'name', 'the model')} was trained on: {described}. "
             f"Try {ADVISED_MODEL[theirs]}: {what} {listed}{more}")
+
+
+#: a neuron's discrete spikes fall short when they number less than this share of its Σ rate …
+SHORTFALL_RATIO = 0.7
+#: … and its rate sums to at least this many spikes
+SHORTFALL_MIN_SPIKES = 5.0
+
+
+def spike_shortfall(result: SpikeResult, *, warn: bool = True, roi_index: Any = None) -> str | None:
+    """The warning naming the neurons whose discrete spikes by ENS²'s greedy estimator number less than
+    :data:`SHORTFALL_RATIO` of what their rate sums to (among those whose rate sums to at least
+    :data:`SHORTFALL_MIN_SPIKES` spikes), with the fix; None when there are none or the spikes are another
+    estimator's.  Issued with :func:`warnings.warn` unless ``warn`` is False.
+
+    The greedy estimator stops when one more spike would raise the squared error, so it leaves low, wide
+    bumps of rate (noisy or slow recordings) without their spike; the count-preserving estimator does not
+    (``benchmarks/RESULTS.md``, section 15).
+    """
+    if result.spike_estimator != "greedy" or result.spikes is None:
+        return None
+    mass = result.rate.astype(np.float64).sum(axis=1)
+    share = result.spikes.sum(axis=1) / np.where(mass > 0, mass, 1.0)
+    counted = np.flatnonzero(mass >= SHORTFALL_MIN_SPIKES)
+    short = counted[share[counted] < SHORTFALL_RATIO]
+    if not short.size:
+        return None
+    labels = (np.asarray(roi_index).ravel()[short] if roi_index is not None else short).tolist()
+    what = "ROIs" if roi_index is not None else "rows"
+    listed = ", ".join(f"{label} ({100 * share[i]:.0f} %)" for label, i in zip(labels[:SHOWN_ROIS], short[:SHOWN_ROIS]))
+    more = f" and {short.size - SHOWN_ROIS} more" if short.size > SHOWN_ROIS else ""
+    message = (f"{short.size} of {counted.size} neurons get fewer discrete spikes than their rate sums to (median "
+               f"{100 * float(np.median(share[short])):.0f} % of Σ rate): {what} {listed}{more}. ENS²'s greedy "
+               f"spike estimator, {result.model}'s default, leaves low, wide bumps of rate without their spike; "
+               "pass --spike-estimator count (spike_estimator='count') for as many spikes as the rate sums to, or "
+               "count spikes by summing the rate")
+    if warn:
+        warnings.warn(message, UserWarning, stacklevel=2)
+    return message
 
 
 def input_warnings(traces: Any, frame_rate: float, model: SpikeModel | None = None, *,

@@ -22,7 +22,7 @@ from ens2zoo.errors import InputError
 from ens2zoo.inference.result import SpikeResult
 from ens2zoo.io.formats import write_results
 from ens2zoo.io.inputs import PreparedInput
-from ens2zoo.io.plausibility import input_warnings
+from ens2zoo.io.plausibility import input_warnings, spike_shortfall
 from ens2zoo.model import SpikeModel
 from ens2zoo.utils.files import sha256_file
 from ens2zoo.workflows.cascade_folder import folder_metadata
@@ -97,6 +97,8 @@ def predict_input(item: PreparedInput, model: SpikeModel, output: str | Path, *,
     start = time.perf_counter()
     result = model.predict(item.dff, item.frame_rate, **dict(predict or {}))
     seconds = time.perf_counter() - start
+    if (predict or {}).get("spike_estimator") is None:  # the model's default, not the user's choice
+        spike_shortfall(result, roi_index=item.roi_index)
     result = result.with_start_time(item.start_time)
     metadata = {**model_metadata(model), **item.metadata}
     if nwb_out:
