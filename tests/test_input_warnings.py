@@ -114,7 +114,8 @@ def test_spike_shortfall_names_the_neurons_whose_greedy_spikes_fall_short():
     import dataclasses
 
     assert spike_shortfall(dataclasses.replace(result, spike_estimator="count"), warn=False) is None
-    full = dataclasses.replace(result, spikes=np.where(np.arange(600) == 0, np.array([[10], [9], [7], [0]]), 0).astype(np.int32))
+    enough = np.where(np.arange(600) == 0, np.array([[10], [9], [7], [0]]), 0).astype(np.int32)
+    full = dataclasses.replace(result, spikes=enough)
     assert spike_shortfall(full, warn=False) is None  # 70 % and more: no warning
 
 

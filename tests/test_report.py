@@ -94,6 +94,12 @@ def test_report_from_hand_made_csvs(tmp_path):
     row = next(line for line in text.splitlines() if line.startswith("| unet | 2 | 4 |"))
     assert "65.00" in row and "70.00" in row and "-5.00" in row
     assert (tmp_path / "lodo_boxplots.png").stat().st_size > 0
+    # spike counts: count from 1 + bias; spike_count only where a table has it ("—" when none does)
+    assert "| unet | 2 | 4 | — | — |" in text
+    write_csv(tmp_path / "unet_lodo_DS03.csv", [{"dataset": "DS03-x", "neuron": "m", "corr": 50.0, "er50": 30.0,
+                                                 "bias": -0.5, "count": 0.5, "spike_count": 0.25}])
+    text = write_report(tmp_path, published_path=published).read_text()
+    assert "| unet | 2 | 4 | 0.50 [0.50, 0.50] | 0.25 [0.25, 0.25] |" in text
 
 
 def test_targets_are_judged_only_on_all_19_folds(tmp_path):
