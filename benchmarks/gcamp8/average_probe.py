@@ -24,8 +24,8 @@ import torch
 import ens2zoo
 from ens2zoo.architectures.ensemble import Ensemble
 from ens2zoo.benchmark.conditions import evaluate_conditions, write_condition_csv
-from ens2zoo.data import find_datasets, load_dataset
-from ens2zoo.data.groups import dataset_pattern, get_fold, select_neurons
+from ens2zoo.data import selected_datasets
+from ens2zoo.data.groups import get_fold
 from ens2zoo.model import SpikeModel
 
 HERE = Path(__file__).resolve().parent
@@ -56,10 +56,7 @@ def main() -> None:
     torch.set_num_threads(1)
     names = args.names.split(",")
     model = averaged([weights(args.fold, n) for n in names], "avg-" + "+".join(names))
-    held_out = get_fold(args.fold).held_out
-    datasets = select_neurons([load_dataset(f, progress=None) for f in find_datasets(args.data,
-                                                                                      dataset_pattern(held_out))],
-                              held_out)
+    datasets = selected_datasets(args.data, get_fold(args.fold).held_out)
     rows = evaluate_conditions(model, datasets, "30:4,30:8,7.5:4", stride=4, progress=False)
     out = HERE / "candidates" / args.fold / f"avg-{'+'.join(names)}_conditions.csv"
     write_condition_csv(out, rows)

@@ -16,8 +16,8 @@ import torch
 
 import ens2zoo
 from ens2zoo.benchmark.conditions import condition_prediction, parse_conditions
-from ens2zoo.data import find_datasets, load_dataset
-from ens2zoo.data.groups import dataset_pattern, get_fold, select_neurons
+from ens2zoo.data import selected_datasets
+from ens2zoo.data.groups import get_fold
 from ens2zoo.defaults import SAMPLING_RATE, SMOOTHING_SIGMA_S
 
 THRESHOLD = 0.02 / (SMOOTHING_SIGMA_S * SAMPLING_RATE)
@@ -31,9 +31,7 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(2)
     model = ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{args.fold}")
-    held = get_fold(args.fold).held_out
-    datasets = select_neurons([load_dataset(f, progress=None)
-                               for f in find_datasets(args.data, dataset_pattern(held))], held)
+    datasets = selected_datasets(args.data, get_fold(args.fold).held_out)
     for cond in parse_conditions(args.conditions):
         per_neuron = []
         for d in datasets:

@@ -17,6 +17,7 @@ from ens2zoo.cli.options import (
     recipe_settings,
     recipes_from_args,
 )
+from ens2zoo.data import selected_datasets
 from ens2zoo.data.groups import GROUPS
 from ens2zoo.defaults import SPIKE_ESTIMATORS
 from ens2zoo.errors import InputError
@@ -29,18 +30,6 @@ CONDITIONS_HELP = ("score every neuron under these recording conditions: native 
                    "RATE:NU (re-imaged at RATE Hz with white noise up to ν = NU %%·Hz^-1/2), e.g. "
                    "native,30:2,30:4,30:8,15:4,7.5:4,7.5:8; adds the columns condition_frame_rate and "
                    "condition_noise. --model oasis scores the OASIS peer (pip install 'ens2zoo[peers]')")
-
-
-def selected_datasets(root: str, pattern: str) -> list:
-    """The datasets under ``root`` with the neurons the selection ``pattern`` keeps
-    (:mod:`ens2zoo.data.groups`: dataset globs, ``DS/FILE`` globs, ``!`` exclusions, group names)."""
-    from ens2zoo.data import find_datasets, load_dataset
-    from ens2zoo.data.groups import dataset_pattern, select_neurons
-
-    folders = find_datasets(root, dataset_pattern(pattern))
-    if not folders:
-        raise InputError(f"no dataset under {root} matches {pattern!r}: check --data and --datasets")
-    return select_neurons([load_dataset(f, progress=None) for f in folders], pattern)
 
 
 def training_selection(args: argparse.Namespace, recipe) -> str:

@@ -22,7 +22,7 @@ from ens2zoo.data.dataset import (
                                   parse_dataset_name,
 )
 from ens2zoo.data.discovery import find_datasets
-from ens2zoo.data.loader import load_dataset, load_datasets, load_neuron
+from ens2zoo.data.loader import load_dataset, load_datasets, load_neuron, selected_datasets
 from ens2zoo.data.matfile import RawTrial, read_trials
 from ens2zoo.data.neuron import Neuron, build_neuron
 from ens2zoo.data.recording import (
@@ -37,5 +37,5 @@ __all__ = [
     "CATALOG_COLUMNS", "EXCITATORY", "INHIBITORY", "Dataset", "DatasetName", "Neuron", "RawTrial",
     "Recording", "RecordingSkipped", "TrainingWindows", "build_neuron", "cache_dir", "catalog",
     "cell_type_of", "find_datasets", "load_dataset", "load_datasets", "load_neuron",
-    "parse_dataset_name", "preprocess_recording", "read_trials", "smooth_counts",
+    "parse_dataset_name", "preprocess_recording", "read_trials", "selected_datasets", "smooth_counts",
 ]

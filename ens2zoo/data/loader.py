@@ -8,6 +8,7 @@ from pathlib import Path
 from ens2zoo.data import cache as neuron_cache
 from ens2zoo.data.dataset import Dataset
 from ens2zoo.data.discovery import find_datasets
+from ens2zoo.data.groups import dataset_pattern, select_neurons
 from ens2zoo.data.neuron import Neuron, build_neuron
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.errors import InputError
@@ -15,7 +16,7 @@ from ens2zoo.utils.checks import check_rate
 from ens2zoo.utils.files import sha256_file
 from ens2zoo.utils.progress import ProgressArg, progress_callback
 
-__all__ = ["load_dataset", "load_datasets", "load_neuron"]
+__all__ = ["load_dataset", "load_datasets", "load_neuron", "selected_datasets"]
 
 log = logging.getLogger("ens2zoo.data")
 
@@ -128,3 +129,13 @@ def load_datasets(root: str | Path, pattern: str = "*", cell_type: str | None = 
     """:func:`load_dataset` for every folder that :func:`find_datasets` selects."""
     return [load_dataset(folder, sampling_rate, cache, progress)
             for folder in find_datasets(root, pattern, cell_type)]
+
+
+def selected_datasets(root: str | Path, pattern: str) -> list[Dataset]:
+    """The datasets under ``root`` with the neurons the selection ``pattern`` keeps
+    (:mod:`ens2zoo.data.groups`: dataset globs, ``DS/FILE`` globs, ``!`` exclusions, group names; e.g. a
+    mouse fold's ``held_out``)."""
+    folders = find_datasets(root, dataset_pattern(pattern))
+    if not folders:
+        raise InputError(f"no dataset under {root} matches {pattern!r}: check --data and --datasets")
+    return select_neurons([load_dataset(f, progress=None) for f in folders], pattern)
