@@ -16,13 +16,12 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ens2zoo.defaults import SPIKE_ESTIMATORS
 from ens2zoo.errors import InputError
 from ens2zoo.inference.compiled import COMPILE_MIN_WINDOWS, compiled_windows
 from ens2zoo.inference.noise import noise_level as measure_noise
 from ens2zoo.inference.result import SpikeResult
 from ens2zoo.inference.silence import silence_flat
-from ens2zoo.inference.spikes import estimate_spikes, spike_times
+from ens2zoo.inference.spikes import check_spike_estimator, estimate_spikes, spike_times
 from ens2zoo.inference.traces import check_traces, resample
 from ens2zoo.inference.windows import cpu_batch_pool, default_batch_size, trace_rate, window_starts
 from ens2zoo.training.config import TrainingConfig
@@ -181,8 +180,7 @@ class SpikeModel:
     def with_spike_estimator(self, estimator: str) -> SpikeModel:
         """This model (same networks, not copied) with ``estimator`` as its default discrete spike estimator
         (:data:`~ens2zoo.defaults.SPIKE_ESTIMATORS`), e.g. to evaluate it with the count-preserving one."""
-        if estimator not in SPIKE_ESTIMATORS:
-            raise InputError(f"spike estimator {estimator!r} is not one of {', '.join(SPIKE_ESTIMATORS)}")
+        check_spike_estimator(estimator)
         model = copy.copy(self)
         model.preprocessing = replace(self.preprocessing, spike_estimator=estimator)
         return model
@@ -250,10 +248,7 @@ class SpikeModel:
             each neuron's ν at the input frame rate and, for a family, the member that served it.
         """
         pre = self.preprocessing
-        estimator = pre.spike_estimator if spike_estimator is None else spike_estimator
-        if estimator not in SPIKE_ESTIMATORS:
-            raise InputError(f"spike_estimator={spike_estimator!r} is not one of {', '.join(SPIKE_ESTIMATORS)}: "
-                             "'greedy' gives ENS²'s published spikes, 'count' as many spikes as the rate sums to")
+        estimator = check_spike_estimator(pre.spike_estimator if spike_estimator is None else spike_estimator)
         data, n_filled = check_traces(traces, frame_rate, nan=nan)
         frame_rate = float(frame_rate)
         window = pre.window if self.readout != "whole-trace" else 1

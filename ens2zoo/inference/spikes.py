@@ -294,6 +294,15 @@ def _estimate_many(rates, threshold, kernel, out, count):  # pragma: no cover - 
             _estimate_trace(rates[j], threshold, kernel, out[j])
 
 
+def check_spike_estimator(estimator: str) -> str:
+    """``estimator`` if it is one of :data:`~ens2zoo.defaults.SPIKE_ESTIMATORS`, else an :class:`InputError`
+    naming them."""
+    if estimator not in SPIKE_ESTIMATORS:
+        raise InputError(f"spike estimator {estimator!r} is not one of {', '.join(SPIKE_ESTIMATORS)}: 'greedy' "
+                         "gives ENS²'s published spikes, 'count' as many spikes as the rate sums to")
+    return estimator
+
+
 def estimate_spikes(rate: np.ndarray, sampling_rate: float = SAMPLING_RATE,
                     sigma_s: float = SMOOTHING_SIGMA_S, estimator: str = "greedy") -> np.ndarray:
     """Discrete spike counts per frame from a spike rate.
@@ -309,9 +318,7 @@ def estimate_spikes(rate: np.ndarray, sampling_rate: float = SAMPLING_RATE,
     Returns:
         int32 spike counts per frame, same shape as ``rate``.  Neurons run in parallel.
     """
-    if estimator not in SPIKE_ESTIMATORS:
-        raise InputError(f"spike estimator {estimator!r} is not one of {', '.join(SPIKE_ESTIMATORS)}: 'greedy' "
-                         "gives ENS²'s published spikes, 'count' as many spikes as the rate sums to")
+    check_spike_estimator(estimator)
     rate = np.asarray(rate)
     single = rate.ndim == 1
     rates = np.ascontiguousarray(np.atleast_2d(rate), dtype=np.float32)
