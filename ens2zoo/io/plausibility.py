@@ -19,6 +19,7 @@ only the absolute checks apply (frame rate below :data:`MIN_FRAME_RATE`, raw, pe
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -77,18 +78,24 @@ def _scale_note(model: SpikeModel | None) -> str:
 SHOWN_ROIS = 20
 
 
+def _named(rows: np.ndarray, roi_index: Any, detail: Callable[[int], str] | None = None) -> str:
+    """``"ROIs 11 (ν 4), 30 (ν 10) and 5 more"``: the first :data:`SHOWN_ROIS` of ``rows`` by their ROI numbers
+    (``roi_index``; None: as rows), each with ``detail(row)`` in brackets where given."""
+    labels = (np.asarray(roi_index).ravel()[rows] if roi_index is not None else rows).tolist()
+    shown = [f"{label} ({detail(i)})" if detail else str(label) for label, i in zip(labels[:SHOWN_ROIS], rows)]
+    more = f" and {rows.size - SHOWN_ROIS} more" if rows.size > SHOWN_ROIS else ""
+    return f"{'ROIs' if roi_index is not None else 'rows'} {', '.join(shown)}{more}"
+
+
 def _outside_noise(nus: np.ndarray, nu_range: tuple[float, float], name: str, roi_index: Any) -> str | None:
     """The warning naming the ROIs (or rows) whose ν lies outside ``nu_range``, with their ν; None if none."""
     outside = np.flatnonzero((nus < nu_range[0]) | (nus > nu_range[1]))
     if not outside.size:
         return None
-    labels = (np.asarray(roi_index).ravel()[outside] if roi_index is not None else outside).tolist()
-    what = "ROIs" if roi_index is not None else "rows"
-    listed = ", ".join(f"{label} (ν {nus[i]:.3g})" for label, i in zip(labels[:SHOWN_ROIS], outside[:SHOWN_ROIS]))
-    more = f" and {outside.size - SHOWN_ROIS} more" if outside.size > SHOWN_ROIS else ""
+    named = _named(outside, roi_index, lambda i: f"ν {nus[i]:.3g}")
     return (f"{outside.size} of {nus.size} neurons have a noise level ν outside the {nu_range[0]:g}–"
             f"{nu_range[1]:g} %·Hz^-1/2 that {name} was trained on (median ν of those "
-            f"{float(np.median(nus[outside])):.3g}): {what} {listed}{more}; their spikes are less reliable: "
+            f"{float(np.median(nus[outside])):.3g}): {named}; their spikes are less reliable: "
             "use a model trained at that noise (ens2zoo.data.reimage), or check the ΔF/F scale")
 
 
@@ -129,17 +136,13 @@ def _indicator_advice(data: np.ndarray, frame_rate: float, model: SpikeModel | N
     if not n_measured or 2 * other.size < n_measured:
         return None
     theirs = kinetics.GCAMP8 if mine == kinetics.CLASSIC else kinetics.CLASSIC
-    labels = (np.asarray(roi_index).ravel()[other] if roi_index is not None else other).tolist()
-    what = "ROIs" if roi_index is not None else "rows"
-    listed = ", ".join(str(label) for label in labels[:SHOWN_ROIS])
-    more = f" and {other.size - SHOWN_ROIS} more" if other.size > SHOWN_ROIS else ""
     seen = {k: float(np.median(getattr(measured, k)[other])) for k in ("rise_ratio", "decay_ratio", "peak_dff")}
     trained = kinetics.FAMILY_RANGES[mine]
     described = "; ".join(f"{kinetics.FEATURE_TEXT[k]} {v:.2f} (its training data {trained[k][0]:g}–{trained[k][1]:g})"
                           for k, v in seen.items())
     return (f"{other.size} of {n_measured} neurons with clear transients look like {_FAMILY_LABEL[theirs]}, not like "
             f"the {', '.join(indicators)} that {getattr(model, 'name', 'the model')} was trained on: {described}. "
-            f"Try {ADVISED_MODEL[theirs]}: {what} {listed}{more}")
+            f"Try {ADVISED_MODEL[theirs]}: {_named(other, roi_index)}")
 
 
 #: a neuron's discrete spikes fall short when they number less than this share of its Σ rate …
@@ -166,12 +169,9 @@ def spike_shortfall(result: SpikeResult, *, warn: bool = True, roi_index: Any = 
     short = counted[share[counted] < SHORTFALL_RATIO]
     if not short.size:
         return None
-    labels = (np.asarray(roi_index).ravel()[short] if roi_index is not None else short).tolist()
-    what = "ROIs" if roi_index is not None else "rows"
-    listed = ", ".join(f"{label} ({100 * share[i]:.0f} %)" for label, i in zip(labels[:SHOWN_ROIS], short[:SHOWN_ROIS]))
-    more = f" and {short.size - SHOWN_ROIS} more" if short.size > SHOWN_ROIS else ""
+    named = _named(short, roi_index, lambda i: f"{100 * share[i]:.0f} %")
     message = (f"{short.size} of {counted.size} neurons get fewer discrete spikes than their rate sums to (median "
-               f"{100 * float(np.median(share[short])):.0f} % of Σ rate): {what} {listed}{more}. ENS²'s greedy "
+               f"{100 * float(np.median(share[short])):.0f} % of Σ rate): {named}. ENS²'s greedy "
                f"spike estimator, {result.model}'s default, leaves low, wide bumps of rate without their spike; "
                "pass --spike-estimator count (spike_estimator='count') for as many spikes as the rate sums to, or "
                "count spikes by summing the rate")
