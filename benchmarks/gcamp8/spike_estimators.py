@@ -1,18 +1,21 @@
-"""Discrete spike estimators on held-out jGCaMP8 mice (RESULTS.md section 15): the published greedy estimator
-against the count-preserving one, per neuron of a mouse fold under each condition.
+"""Discrete spike estimators held out (RESULTS.md section 15): the published greedy estimator against the
+count-preserving one, per neuron of a fold under each condition, on the same rates.
 
     .venv/bin/python benchmarks/gcamp8/spike_estimators.py --folds M1 [--conditions 30:0,30:4,30:8,7.5:4]
     .venv/bin/python benchmarks/gcamp8/spike_estimators.py --folds DS02,DS03,... --conditions 30:4   # ens2-exc
+    .venv/bin/python benchmarks/gcamp8/spike_estimators.py --folds DS02,DS03,... --conditions native --stride 1
 
-The fold's family predicts with each recording's indicator, window stride 4, as ``evaluate_folds.sh`` scores it
-(a classic dataset ``DSxx``: its leave-one-dataset-out ``ens2-exc`` or, DS22–DS27, ``ens2-inh``,
-``benchmarks/lodo/weights``, no indicator);
-the rates are kept in ``runs/spike_estimators/<fold>_<condition>.npz`` (ignored by git), so re-scoring another
-estimator does not predict again. Each recording's rate is turned into spikes on its own (as ``predict`` does),
-and the neuron's recordings are scored together with :func:`ens2zoo.metrics.evaluate_many`: medians over the
-neurons of ``spike_count`` (Σ discrete spikes / true spikes), ``count`` (Σ rate / true spikes), ``er50`` (%, lower
-is better) and ``vpd`` (Victor–Purpura distance per true spike), and each estimator's er50 paired per neuron against
-the first's.
+A jGCaMP8 mouse fold's family predicts with each recording's indicator, window stride 4, as ``evaluate_folds.sh``
+scores it; a classic dataset ``DSxx`` is scored by its leave-one-dataset-out ``ens2-exc`` (DS22–DS27:
+``ens2-inh``; ``benchmarks/lodo/weights``; DS01: the zoo's ``ens2-exc``), no indicator. The rates are kept in
+``runs/spike_estimators/<fold>_<condition>[_stride<s>].npz`` (ignored by git), so re-scoring another estimator does
+not predict again. Under a condition each recording's rate is turned into spikes on its own (as ``predict``
+does); ``native`` rows use the published read-out of the neuron's concatenated recordings and estimate its
+spikes once over them (as the LODO tables do: with ``--stride 1`` their greedy rows are those tables'). The
+neuron's recordings are scored together with :func:`ens2zoo.metrics.evaluate_many`: medians over the neurons of
+``spike_count`` (Σ discrete spikes / true spikes), ``count`` (Σ rate / true spikes), ``er50`` (%, lower is better)
+and ``vpd`` (Victor–Purpura distance per true spike), and each estimator's er50 paired per neuron against the
+first's.
 """
 
 from __future__ import annotations
@@ -26,8 +29,8 @@ import torch
 
 import ens2zoo
 from ens2zoo.benchmark.conditions import condition_prediction, parse_conditions
-from ens2zoo.data import find_datasets, load_dataset
-from ens2zoo.data.groups import GCAMP8_MOUSE_FOLDS, INHIBITORY_FOLDS, dataset_pattern, get_fold, select_neurons
+from ens2zoo.data import selected_datasets
+from ens2zoo.data.groups import GCAMP8_MOUSE_FOLDS, INHIBITORY_FOLDS, get_fold
 from ens2zoo.defaults import SAMPLING_RATE
 from ens2zoo.inference.spikes import SPIKE_ESTIMATORS, estimate_spikes, spike_times
 from ens2zoo.metrics import evaluate_many
@@ -40,19 +43,19 @@ def _fold(fold: str, data: str) -> tuple[ens2zoo.SpikeModel, list, bool]:
     ``ens2-gcamp8``) or a classic leave-one-dataset-out fold (``DS10``: its ``ens2-exc``, ``DS22``–``DS27``: its
     ``ens2-inh``; ``DS01``, where the zoo's designs are chosen: the zoo's ``ens2-exc``; no indicator gains)."""
     if fold in GCAMP8_MOUSE_FOLDS:
-        held = get_fold(fold).held_out
-        return (ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{fold}"),
-                select_neurons([load_dataset(f, progress=None) for f in find_datasets(data, dataset_pattern(held))],
-                               held), True)
+        held_out = selected_datasets(data, get_fold(fold).held_out)
+        return ens2zoo.load_folder(f"benchmarks/gcamp8/folds/{fold}"), held_out, True
     family = "ens2-inh" if fold in INHIBITORY_FOLDS else "ens2-exc"
     folder = f"benchmarks/lodo/weights/{family}_lodo_{fold}"
     model = ens2zoo.load(family) if fold == "DS01" else ens2zoo.load_folder(folder)
-    return model, [load_dataset(f, progress=None) for f in find_datasets(data, f"{fold}*")], False
+    return model, selected_datasets(data, f"{fold}*"), False
 
 
-def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
-    """The fold's predicted rates, true rates, true events and recording lengths per held-out neuron (cached)."""
-    path = CACHE / f"{fold}_{condition.label.replace(':', '-')}.npz"
+def fold_rates(fold: str, condition, data: str, stride: int = 4) -> dict[str, np.ndarray]:
+    """The fold's predicted rates, true rates, true events and the lengths of the stretches whose spikes are
+    estimated on their own (each recording; ``native``: the neuron's concatenated recordings, as published) per
+    held-out neuron (cached)."""
+    path = CACHE / f"{fold}_{condition.label.replace(':', '-')}{'' if stride == 4 else f'_stride{stride}'}.npz"
     if path.exists():
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
@@ -60,20 +63,21 @@ def fold_rates(fold: str, condition, data: str) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for d in datasets:
         for n in d.neurons:
-            p = condition_prediction(model, n, condition, stride=4, dataset=d.name,
+            p = condition_prediction(model, n, condition, stride=stride, dataset=d.name,
                                      indicator=d.indicator if own_indicator else None)
             key = f"{d.name}/{n.name}"
             out[f"{key}|pred"] = p.pred_rate
             out[f"{key}|true"] = p.true_rate
             out[f"{key}|events"] = p.true_events
-            out[f"{key}|lengths"] = np.array([len(r) for r in n.recordings])
+            out[f"{key}|lengths"] = (np.array([len(p.pred_rate)]) if condition.is_native
+                                     else np.array([len(r) for r in n.recordings]))
     CACHE.mkdir(parents=True, exist_ok=True)
     np.savez(path, **out)
     return out
 
 
 def spikes_per_recording(pred: np.ndarray, lengths: np.ndarray, estimator) -> np.ndarray:
-    """Spike times (s, concatenated clock) estimating each recording's rate on its own."""
+    """Spike times (s, concatenated clock) estimating each stretch of ``lengths`` on its own."""
     edges = np.concatenate([[0], np.cumsum(lengths)])
     counts = np.concatenate([estimator(pred[a:b]) for a, b in itertools.pairwise(edges)])
     return spike_times(counts, SAMPLING_RATE)
@@ -87,11 +91,12 @@ def main() -> None:
     p.add_argument("--folds", default="M1")
     p.add_argument("--conditions", default="30:0,30:4,30:8,7.5:4")
     p.add_argument("--estimators", default=",".join(ESTIMATORS))
+    p.add_argument("--stride", type=int, default=4, help="window stride (the LODO tables' native rows: 1)")
     p.add_argument("--data", default="../shared/ground_truth")
     args = p.parse_args()
     torch.set_num_threads(1)
     for cond in parse_conditions(args.conditions):
-        cached = [fold_rates(f, cond, args.data) for f in args.folds.split(",")]
+        cached = [fold_rates(f, cond, args.data, args.stride) for f in args.folds.split(",")]
         keys = [(c, k[:-5]) for c in cached for k in c if k.endswith("|pred")]
         er50 = {}
         for name in args.estimators.split(","):
