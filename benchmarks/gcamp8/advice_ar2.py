@@ -60,11 +60,7 @@ def main() -> None:
           f"({np.isfinite(tau).sum()} of {len(tau)} neurons fitted)")
     x0 = probe.features(neurons)
     for name, x in (("the three features", x0), ("with log τ", np.c_[x0, np.log(tau)])):
-        called = np.zeros(len(neurons))
-        for fold in np.unique(folds):
-            test = folds == fold
-            mean, scale, coef, bias = probe.fit(x[~test], y[~test])
-            called[test] = ((x[test] - mean) / scale) @ coef + bias > 0
+        called = probe.held_out_gcamp8(x, y, folds)
         print(f"{name}: jGCaMP8 {100 * (called[y == 1] == 1).mean():.1f} %, "
               f"classic {100 * (called[y == 0] == 0).mean():.1f} %")
 

@@ -33,11 +33,7 @@ def main() -> None:
         x = terms(x0)
         for l2 in (0.01, 0.1, 1.0, 3.0):
             probe.L2 = l2
-            called = np.zeros(len(neurons))
-            for fold in np.unique(folds):
-                test = folds == fold
-                mean, scale, coef, bias = probe.fit(x[~test], y[~test])
-                called[test] = ((x[test] - mean) / scale) @ coef + bias > 0
+            called = probe.held_out_gcamp8(x, y, folds)
             print(f"{name}, L2 {l2:g}: jGCaMP8 {100 * (called[y == 1] == 1).mean():.1f} %, "
                   f"classic {100 * (called[y == 0] == 0).mean():.1f} %")
 

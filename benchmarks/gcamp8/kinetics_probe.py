@@ -81,6 +81,17 @@ def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
     return mean, scale, b[:-1], float(b[-1])
 
 
+def held_out_gcamp8(x: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Per neuron, whether the model :func:`fit` on every other fold (classic dataset or GCaMP8 mouse fold) of
+    ``folds`` names it jGCaMP8."""
+    called = np.zeros(len(x), dtype=bool)
+    for fold in np.unique(folds):
+        test = folds == fold
+        mean, scale, coef, bias = fit(x[~test], y[~test])
+        called[test] = ((x[test] - mean) / scale) @ coef + bias > 0
+    return called
+
+
 #: zoo family → the feature ranges of its training data's indicator family
 RECORDED = {"ens2-exc": K.CLASSIC, "ens2-gcamp8": K.GCAMP8}
 
@@ -107,11 +118,7 @@ def main() -> None:
     x = features(neurons)
     y = np.array([n["family"] == K.GCAMP8 for n in neurons], dtype=np.float64)
     folds = np.array([n["fold"] for n in neurons])
-    held = np.zeros(len(neurons), dtype=object)
-    for fold in np.unique(folds):
-        test = folds == fold
-        mean, scale, coef, bias = fit(x[~test], y[~test])
-        held[test] = np.where(((x[test] - mean) / scale) @ coef + bias > 0, K.GCAMP8, K.CLASSIC)
+    held = np.where(held_out_gcamp8(x, y, folds), K.GCAMP8, K.CLASSIC)
     for n, call in zip(neurons, held):
         n["held_out_call"] = call
     print(f"{len(neurons)} neurons with ≥ {K.MIN_PEAKS} transient peaks at 30 Hz (condition 30:0)")
