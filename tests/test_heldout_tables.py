@@ -55,6 +55,24 @@ def test_tables_pool_report_folds_and_split_variants(tmp_path):
     assert s_row[4:] == ["35.0", "24.0"]  # 100 − the median correlations
 
 
+def test_exact_rows_join_the_report_only_when_every_fold_has_them(tmp_path):
+    for fold in ("M2", "M3"):
+        for model, corr in (("ens2-exc", [60.0, 70.0]), ("ens2-gcamp8", [75.0, 80.0])):
+            write_condition_csv(tmp_path / f"{model}_{fold}_conditions.csv", _rows(corr, [1.0, 1.0], 30.0, 4.0))
+    exact = tmp_path / "exact"
+    exact.mkdir()
+    for model, corr in (("ens2-exc", [61.0, 71.0]), ("ens2-gcamp8", [77.0, 83.0])):
+        write_condition_csv(exact / f"{model}_M2_conditions.csv", _rows(corr, [1.0, 1.0], 30.0, 4.0))
+    assert not any(line.startswith("Exact rows") for line in gcamp8_lines(tmp_path, folds=("M2", "M3")))
+    for model, corr in (("ens2-exc", [62.0, 72.0]), ("ens2-gcamp8", [70.0, 90.0])):
+        write_condition_csv(exact / f"{model}_M3_conditions.csv", _rows(corr, [1.0, 1.0], 30.0, 4.0))
+    lines = gcamp8_lines(tmp_path, folds=("M2", "M3"))
+    start = next(i for i, line in enumerate(lines) if line.startswith("Exact rows"))
+    row = next(line for line in lines[start:] if line.startswith("| 30:4 |"))
+    # the exact tables' medians over the 4 neurons: ens2-exc 66.5, ens2-gcamp8 80.0
+    assert [c.strip() for c in row.strip("|").split("|")][:5] == ["30:4", "4", "66.5", "80.0", "+13.5"]
+
+
 def test_no_tables_without_common_folds(tmp_path):
     write_condition_csv(tmp_path / "ens2-exc_M2_conditions.csv", _rows([1.0], [1.0], 30.0, 0.0))
     write_condition_csv(tmp_path / "ens2-gcamp8_M3_conditions.csv", _rows([1.0], [1.0], 30.0, 0.0))

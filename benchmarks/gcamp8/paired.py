@@ -1,9 +1,10 @@
 """Paired per-neuron comparison of two GCaMP8 condition tables (what RESULTS.md section 15 quotes as
 "paired mean Δ" and "neurons better / worse / same").
 
-    .venv/bin/python benchmarks/gcamp8/paired.py BASE NEW [--folds M2,M3,M4,M5]
+    .venv/bin/python benchmarks/gcamp8/paired.py BASE NEW [--folds M2,M3,M4,M5] [--results results/exact]
 
-BASE and NEW are model names of ``results/<model>_<FOLD>_conditions.csv`` (pooled over ``--folds``), or
+BASE and NEW are model names of ``<results>/<model>_<FOLD>_conditions.csv`` (pooled over ``--folds``; ``--results``
+default ``results``, ``results/exact`` for the stride-1 rows of ``exact_rows.sh``), or
 paths of single condition tables (e.g. ``candidates/M1/ensemble_conditions.csv``).  Per condition, on the
 neurons both tables score: the median correlation (%) of each, the difference of the medians, the mean of
 the per-neuron differences NEW − BASE, how many neurons NEW scores higher, lower and the same, and the
@@ -26,9 +27,10 @@ from ens2zoo.benchmark.evaluation import read_csv
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def rows(table: str, folds: list[str]) -> dict[tuple[str, str, str], tuple[float, float]]:
-    """(dataset, neuron, condition) → (correlation %, count) of a model's fold tables, or of one table's path."""
-    paths = [Path(table)] if table.endswith(".csv") else [RESULTS / f"{table}_{f}_conditions.csv" for f in folds]
+def rows(table: str, folds: list[str], results: Path = RESULTS) -> dict[tuple[str, str, str], tuple[float, float]]:
+    """(dataset, neuron, condition) → (correlation %, count) of a model's fold tables in ``results``, or of one
+    table's path."""
+    paths = [Path(table)] if table.endswith(".csv") else [results / f"{table}_{f}_conditions.csv" for f in folds]
     return {(r["dataset"], r["neuron"], row_condition(r).label): (float(r["corr"]), float(r["count"]))
             for p in paths for r in read_csv(p)}
 
@@ -38,9 +40,10 @@ def main() -> None:
     p.add_argument("base")
     p.add_argument("new")
     p.add_argument("--folds", default="M2,M3,M4,M5", help="mouse folds pooled for model names (default: report)")
+    p.add_argument("--results", type=Path, default=RESULTS, help="folder of the fold tables (default: results)")
     args = p.parse_args()
     folds = args.folds.split(",")
-    base, new = rows(args.base, folds), rows(args.new, folds)
+    base, new = rows(args.base, folds, args.results), rows(args.new, folds, args.results)
     print("| condition | neurons | median base | median new | Δ median [95 % CI] | paired mean Δ "
           "| better / worse / same | count base / new |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

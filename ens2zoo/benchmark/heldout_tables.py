@@ -164,10 +164,22 @@ def gcamp8_lines(folder: str | Path, folds: Sequence[str] = GCAMP8_REPORT_FOLDS)
              "rates): `spike_count` = Σ spikes / true spikes per neuron, median [IQR]; `er50` the error rate "
              "(%, 1 − F1 of spikes matched within 50 ms; lower is better), median.", "",
              *_spike_table(tables, models[:2], common), ""]
+    lines += _exact_lines(Path(folder) / "exact", models[:2], common)
     variants = sorted({_variant(str(r["dataset"])) for f in common for r in tables[models[0]][f]})
     for v in variants:
         lines += [f"### {v}", "", *_table(tables, models, common, v), ""]
     return lines
+
+
+def _exact_lines(folder: Path, models: Sequence[str], folds: Sequence[str]) -> list[str]:
+    """The first two models' rows scored exactly (window stride 1, ``benchmarks/gcamp8/exact_rows.sh``) on the same
+    folds, when ``folder`` has every one of them; else nothing."""
+    tables = collect_mouse_folds(folder)
+    if len(models) < 2 or not all(f in tables.get(m, {}) for m in models for f in folds):
+        return []
+    return ["Exact rows: the same models and neurons at window stride 1, what `predict` does by default (the tables "
+            "above use stride 4 to keep the grid affordable; `benchmarks/gcamp8/exact_rows.sh`).", "",
+            *_table(tables, models, folds, None), ""]
 
 
 _VARIANT_FILE = re.compile(r"(.+)_(DS3[0-2])_conditions\.csv")
