@@ -149,3 +149,28 @@ def test_resampled_medians_equal_the_obvious_per_resample_loop():
         pick = np.concatenate([g[slow_rng.integers(0, g.size, g.size)] for g in groups])
         want.append(np.median(values[pick]))
     assert np.array_equal(_boot_medians(values, strata, 500, np.random.default_rng(0)), np.array(want))
+
+
+def test_condition_table_adds_counts_of_the_models_that_have_them_in_every_row(tmp_path):
+    from ens2zoo.benchmark.conditions import write_condition_csv
+
+    def rows(fold, corrs, counts=None):
+        return [{"dataset": f"{fold}-x", "neuron": f"n{i}", "condition_frame_rate": 30.0, "condition_noise": 4.0,
+                 "corr": c, "er50": 40.0, **({"count": counts[i], "spike_count": counts[i] / 2} if counts else {})}
+                for i, c in enumerate(corrs)]
+    for fold in ("DS22", "DS23"):
+        write_condition_csv(tmp_path / f"ens2-v1_lodo_{fold}_conditions.csv", rows(fold, [50.0, 60.0]))
+    write_condition_csv(tmp_path / "ens2-inh_lodo_DS22_conditions.csv", rows("DS22", [70.0, 80.0], [1.0, 2.0]))
+    write_condition_csv(tmp_path / "ens2-inh_lodo_DS23_conditions.csv", rows("DS23", [90.0], [4.0]))
+    write_csv(tmp_path / "unet_lodo_DS02.csv", [{"dataset": "DS02-x", "neuron": "n", "corr": 60.0, "er50": 40.0}])
+    published = tmp_path / "published.csv"
+    published.write_text("dset,neuron,corr,er50\n2.0,1.0,65.0,45\n")
+    text = write_report(tmp_path, published_path=published).read_text()
+    table = text[text.index("## Recording conditions, inhibitory folds"):]
+    assert "| condition | ens2-v1 | ens2-inh | count ens2-inh | spike_count ens2-inh |" in table
+    # pooled over DS22 and DS23: corr medians 55.0 and 80.0; counts 1, 2, 4 → 2.00, spike_counts → 1.00
+    assert "| 30:4 | 55.0 | 80.0 | 2.00 | 1.00 |" in table
+    # a row without a count leaves the model's count columns out
+    write_condition_csv(tmp_path / "ens2-inh_lodo_DS23_conditions.csv", rows("DS23", [90.0]))
+    table = write_report(tmp_path, published_path=published).read_text()
+    assert "| condition | ens2-v1 | ens2-inh |\n" in table and "| 30:4 | 55.0 | 80.0 |\n" in table

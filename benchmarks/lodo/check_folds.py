@@ -1,7 +1,7 @@
 """Check that every committed fold CSV comes back from its committed weights, exactly.
 
     .venv/bin/python benchmarks/lodo/check_folds.py --data ../shared/ground_truth [--recipes cascade,ens2-nm]
-        [--folds DS06,DS09] [--fix] [--upgrade]
+        [--folds DS06,DS09] [--fix] [--upgrade] [--condition-tables]
 
 For each native table ``benchmarks/lodo/<recipe>_lodo_<DSxx>.csv`` (OASIS has no weights and is
 left out) it runs what the issue promises anyone can run,
@@ -17,8 +17,11 @@ any table differs by more than 1e-9 points, or, with ``--fix``, replaces such ta
 fresh exact rows (atomically) and lists them.  Exact means on a CPU like the one that scored the
 tables: another CPU's float32 kernels round differently (~1e-7 correlation points on the U-Nets;
 benchmarks/RESULTS.md, section 14), which is not a reason to ``--fix``.  ``--upgrade`` replaces a table
-written before today's columns (``count``, ``spike_count``) with the fresh rows when every column it has
-agrees to 1e-9, so the table gains the new columns and nothing it held changes.
+written before today's columns (``count``, ``spike_count``), or with some of their cells empty, with the fresh
+rows when every value it has agrees to 1e-9, so the table gains the new columns and nothing it held changes.
+``--condition-tables`` does the same for ``<recipe>_lodo_<DSxx>_conditions.csv`` (each row's re-imaged recording
+has its own seed): their conditions at window stride 4, as ``ens2zoo benchmark --conditions-stride 4`` scored
+them, compared per neuron and condition.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from ens2zoo.benchmark.conditions import row_condition
 from ens2zoo.benchmark.evaluation import COLUMNS, read_csv
 from ens2zoo.cli.main import main as cli
 from ens2zoo.data.groups import lodo_name
@@ -39,6 +43,9 @@ from ens2zoo.utils.atomic import atomic_path
 
 LODO = Path("benchmarks/lodo")
 TABLE = re.compile(r"(.+)_lodo_(DS\d+)\.csv")
+CONDITION_TABLE = re.compile(r"(.+)_lodo_(DS\d+)_conditions\.csv")
+#: the window stride of the condition tables (benchmark --conditions-stride 4)
+CONDITION_STRIDE = 4
 
 
 def fold_weights(recipe: str, fold: str) -> Path | None:
@@ -53,22 +60,32 @@ def fold_weights(recipe: str, fold: str) -> Path | None:
     return None
 
 
-def _corr(path: Path) -> dict[str, float]:
-    return {row["neuron"]: row["corr"] for row in read_csv(path)}
+def _corr(path: Path) -> dict[tuple[str, str], float]:
+    """(neuron, condition) → correlation (%) of a table's rows."""
+    return {(row["neuron"], row_condition(row).label): row["corr"] for row in read_csv(path)}
+
+
+def _conditions(path: Path) -> str:
+    """The conditions of a condition table's rows, in their order (``30:2,30:4,...``)."""
+    return ",".join(dict.fromkeys(row_condition(row).label for row in read_csv(path)))
 
 
 def _upgradable(old: Path, fresh: Path) -> bool:
-    """Whether ``old`` lacks some of today's columns and every column it has equals ``fresh``'s to 1e-9."""
+    """Whether ``old`` lacks some of today's columns or values (written before them, or re-scored in part: empty
+    cells) and every value it has equals ``fresh``'s to 1e-9, on the same rows."""
     old_rows, new_rows = read_csv(old), read_csv(fresh)
-    kept = [c for c in COLUMNS if c in old_rows[0]] if old_rows else []
-    if not old_rows or len(kept) == len(COLUMNS) or len(old_rows) != len(new_rows):
+    if not old_rows or len(old_rows) != len(new_rows):
+        return False
+    if all(row.get(c) is not None for row in old_rows for c in COLUMNS):
         return False
     for a, b in zip(old_rows, new_rows):
-        for c in kept:
+        if row_condition(a) != row_condition(b):
+            return False
+        for c in (c for c in COLUMNS if a.get(c) is not None):
             if c in ("dataset", "neuron"):
                 if a[c] != b[c]:
                     return False
-            elif not (abs(float(a[c]) - float(b[c])) <= 1e-9 or (math.isnan(float(a[c])) and math.isnan(float(b[c])))):
+            elif b.get(c) is None or not (abs(a[c] - b[c]) <= 1e-9 or (math.isnan(a[c]) and math.isnan(b[c]))):
                 return False
     return True
 
@@ -82,12 +99,15 @@ def main() -> None:
     parser.add_argument("--upgrade", action="store_true",
                         help="give tables written before the count and spike_count columns the fresh rows, where "
                              "every column they have agrees")
+    parser.add_argument("--condition-tables", action="store_true",
+                        help="check the _conditions.csv tables (stride 4) instead of the native ones")
     args = parser.parse_args()
+    pattern = CONDITION_TABLE if args.condition_tables else TABLE
     wanted = set(args.recipes.split(",")) if args.recipes else None
     folds = set(args.folds.split(",")) if args.folds else None
     differing, upgraded = [], []
     for table in sorted(LODO.glob("*_lodo_DS*.csv")):
-        match = TABLE.fullmatch(table.name)
+        match = pattern.fullmatch(table.name)
         if not match or (wanted and match[1] not in wanted) or (folds and match[2] not in folds) or match[1] == "oasis":
             continue
         recipe, fold = match[1], match[2]
@@ -98,13 +118,15 @@ def main() -> None:
             continue
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp) / table.name
+            conditions = (["--conditions", _conditions(table), "--stride", str(CONDITION_STRIDE)]
+                          if args.condition_tables else [])
             status = cli(["evaluate", "--weights", str(weights), "--data", args.data, "--datasets", f"{fold}*",
-                          "-o", str(fresh), "--threads", "1", "--no-progress"])
+                          "-o", str(fresh), "--threads", "1", "--no-progress", *conditions])
             if status != 0:
                 raise SystemExit(f"{table.name}: ens2zoo evaluate failed ({status})")
             old, new = _corr(table), _corr(fresh)
             worst = max(abs(old[n] - new[n]) for n in new) if old.keys() == new.keys() else float("inf")
-            print(f"{table.name}: {len(new)} neurons, largest |Δ corr| {worst:.2e} points ({weights})", flush=True)
+            print(f"{table.name}: {len(new)} rows, largest |Δ corr| {worst:.2e} points ({weights})", flush=True)
             if worst > 1e-9:
                 differing.append(table)
                 if args.fix:

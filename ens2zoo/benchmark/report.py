@@ -198,18 +198,28 @@ def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> 
 
 
 def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[str], title: str) -> list[str]:
-    """Median correlation per condition, pooled over the ``folds`` every one of ``models`` has."""
+    """Median correlation per condition, pooled over the ``folds`` every one of ``models`` has; then the median
+    ``count`` (Σ rate / true spikes) and ``spike_count`` (Σ discrete spikes / true spikes) of the models whose
+    tables on those folds have them in every row."""
     have = [m for m in models if m in conditions and any(f in conditions[m] for f in folds)]
     common = [f for f in folds if have and all(f in conditions[m] for m in have)]
     if not common:
         return []
+    counted = [m for m in have if all(r.get(c) is not None for f in common for r in conditions[m][f]
+                                      for c in ("count", "spike_count"))]
+    columns = [*have, *(f"count {m}" for m in counted), *(f"spike_count {m}" for m in counted)]
     lines = [f"## {title} (re-imaged at R Hz and ν, predicted at R)", "",
              f"Pooled over the folds every listed model has (`<model>_lodo_DSxx_conditions.csv`): "
-             f"{', '.join(common)}.", "",
-             "| condition | " + " | ".join(have) + " |", "| --- | " + " | ".join("---:" for _ in have) + " |"]
+             f"{', '.join(common)}. Correlation (%)"
+             + (", then the median count (Σ rate / true spikes) and spike_count (Σ discrete spikes / true spikes; "
+                "each model's own estimator) per neuron of the models whose tables have them in every row."
+                if counted else "."), "",
+             "| condition | " + " | ".join(columns) + " |", "| --- | " + " | ".join("---:" for _ in columns) + " |"]
     for k in (c.label for c in parse_conditions(PAPER_CONDITIONS) if not c.is_native):
         rows = {m: [r for f in common for r in conditions[m][f] if row_condition(r).label == k] for m in have}
-        lines.append(f"| {k} | " + " | ".join(format_value(_med(rows[m])) for m in have) + " |")
+        cells = [*(format_value(_med(rows[m])) for m in have),
+                 *(f"{_med(rows[m], metric):.2f}" for metric in ("count", "spike_count") for m in counted)]
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 
