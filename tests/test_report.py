@@ -170,6 +170,13 @@ def test_condition_table_adds_counts_of_the_models_that_have_them_in_every_row(t
     assert "| condition | ens2-v1 | ens2-inh | count ens2-inh | spike_count ens2-inh |" in table
     # pooled over DS22 and DS23: corr medians 55.0 and 80.0; counts 1, 2, 4 → 2.00, spike_counts → 1.00
     assert "| 30:4 | 55.0 | 80.0 | 2.00 | 1.00 |" in table
+    # the inhibitory native tables get their spike-count table too
+    write_csv(tmp_path / "ens2-inh_lodo_DS22.csv", [{"dataset": "DS22-x", "neuron": f"n{i}", "corr": 50.0,
+                                                     "er50": 40.0, "count": k, "spike_count": k / 4}
+                                                    for i, k in enumerate([1.0, 2.0, 3.0])])
+    text = write_report(tmp_path, published_path=published).read_text()
+    counts = text[text.index("Spike counts on the inhibitory folds"):]
+    assert "| ens2-inh | 1 | 3 | 2.00 [1.50, 2.50] | 0.50 [0.38, 0.62] |" in counts
     # a row without a count leaves the model's count columns out
     write_condition_csv(tmp_path / "ens2-inh_lodo_DS23_conditions.csv", rows("DS23", [90.0]))
     table = write_report(tmp_path, published_path=published).read_text()

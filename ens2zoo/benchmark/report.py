@@ -197,6 +197,18 @@ def _figures(native: Tables, published: Mapping[str, list[dict]], out: Path) -> 
     return written
 
 
+def _count_table(native: Tables, models: Sequence[str], folds: Sequence[str]) -> list[str]:
+    """Per model, pooled over its tables of ``folds``: ``count`` (Σ rate / true spikes) and ``spike_count``
+    (Σ discrete spikes / true spikes, where a table has it) per neuron, median [IQR]; ends with a blank line."""
+    lines = ["| model | folds | neurons | count | spike_count |", "| --- | ---: | ---: | ---: | ---: |"]
+    for m in models:
+        have = [f for f in folds if f in native[m]]
+        rows = [r for f in have for r in native[m][f]]
+        lines.append(f"| {m} | {len(have)} | {len(rows)} | {median_iqr([row_count(r) for r in rows])} | "
+                     f"{median_iqr([r.get('spike_count') for r in rows])} |")
+    return [*lines, ""]
+
+
 def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[str], title: str) -> list[str]:
     """Median correlation per condition, pooled over the ``folds`` every one of ``models`` has; then the median
     ``count`` (Σ rate / true spikes) and ``spike_count`` (Σ discrete spikes / true spikes) of the models whose
@@ -264,14 +276,7 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
               "1 + bias, the same figure); `spike_count` = Σ discrete spikes (the model's estimator: ENS²'s "
               "published greedy one for these) / true spikes, over the neurons whose table has it; median "
               "[interquartile range] over the pooled neurons.", "",
-              "| model | folds | neurons | count | spike_count |", "| --- | ---: | ---: | ---: | ---: |"]
-    for m in ex_models:
-        have = [f for f in EXCITATORY_FOLDS if f in native[m]]
-        rows = [r for f in have for r in native[m][f]]
-        spikes = [r.get("spike_count") for r in rows]
-        lines.append(f"| {m} | {len(have)} | {len(rows)} | {median_iqr([row_count(r) for r in rows])} | "
-                     f"{median_iqr(spikes)} |")
-    lines.append("")
+              *_count_table(native, ex_models, EXCITATORY_FOLDS)]
     peers = [p for p in PEERS if p in native]
     if peers:
         peer_folds = sorted({f for p in peers for f in native[p]})
@@ -314,7 +319,8 @@ def write_report(folder: str | os.PathLike = "benchmarks/lodo", published_path: 
                 lo, hi = bootstrap_median_ci(vals, strata)
                 lines.append(f"\n{m}: pooled over {len(set(strata))} folds, {vals.size} neurons: "
                              f"median corr {np.median(vals):.2f} % [{lo:.2f}, {hi:.2f}]")
-        lines.append("")
+        lines += ["", "Spike counts on the inhibitory folds (as for the excitatory ones above):", "",
+                  *_count_table(native, inh_models, INHIBITORY_FOLDS)]
     lines += _condition_table(conditions, ("ens2-v1", "ens2-nm", "ens2-exc", "cascade", "cascade-fixed"),
                               EXCITATORY_FOLDS,
                               "Recording conditions, excitatory folds")
