@@ -3,15 +3,16 @@
     .venv/bin/python benchmarks/lodo/check_folds.py --data ../shared/ground_truth [--recipes cascade,ens2-nm]
         [--folds DS06,DS09] [--fix] [--upgrade] [--condition-tables] [--tolerance 1e-9]
 
-For each native table ``benchmarks/lodo/<recipe>_lodo_<DSxx>.csv`` (OASIS has no weights and is
-left out) it runs what the issue promises anyone can run,
+For each native table ``benchmarks/lodo/<recipe>_lodo_<DSxx>.csv`` it runs what the issue promises anyone
+can run,
 
     ens2zoo evaluate --weights WEIGHTS --data DATA --datasets 'DSxx*' -o FRESH.csv
 
 (exact, stride 1; the architecture read from the weights), where WEIGHTS is
 ``benchmarks/lodo/weights/<recipe>_lodo_<DSxx>.safetensors``, the family folder
 ``…/<recipe>_lodo_<DSxx>/``, or the family member trained with ``<recipe>``
-(``…/ens2-exc_lodo_<DSxx>/ens2-exc-v1.safetensors`` for ``ens2-v1``),
+(``…/ens2-exc_lodo_<DSxx>/ens2-exc-v1.safetensors`` for ``ens2-v1``); OASIS, which trains on nothing, is
+``--model oasis`` (``benchmarks/lodo/oasis_folds.py`` wrote its tables),
 and compares the per-neuron correlations.  Prints the largest difference per table; exits 1 if
 any table differs by more than ``--tolerance`` (1e-9) points, or, with ``--fix``, replaces such tables with the
 fresh exact rows (atomically) and lists them.  Exact means on a CPU like the one that scored the
@@ -111,10 +112,10 @@ def main() -> None:
     differing, upgraded = [], []
     for table in sorted(LODO.glob("*_lodo_DS*.csv")):
         match = pattern.fullmatch(table.name)
-        if not match or (wanted and match[1] not in wanted) or (folds and match[2] not in folds) or match[1] == "oasis":
+        if not match or (wanted and match[1] not in wanted) or (folds and match[2] not in folds):
             continue
         recipe, fold = match[1], match[2]
-        weights = fold_weights(recipe, fold)
+        weights = "oasis" if recipe == "oasis" else fold_weights(recipe, fold)
         if weights is None:
             print(f"{table.name}: no committed weights", flush=True)
             differing.append(table)
@@ -123,7 +124,8 @@ def main() -> None:
             fresh = Path(tmp) / table.name
             conditions = (["--conditions", _conditions(table), "--stride", str(CONDITION_STRIDE)]
                           if args.condition_tables else [])
-            status = cli(["evaluate", "--weights", str(weights), "--data", args.data, "--datasets", f"{fold}*",
+            model = ["--model", "oasis"] if weights == "oasis" else ["--weights", str(weights)]
+            status = cli(["evaluate", *model, "--data", args.data, "--datasets", f"{fold}*",
                           "-o", str(fresh), "--threads", "1", "--no-progress", *conditions])
             if status != 0:
                 raise SystemExit(f"{table.name}: ens2zoo evaluate failed ({status})")
