@@ -61,20 +61,28 @@ def fold_weights(recipe: str, fold: str) -> Path | None:
     return None
 
 
-def _corr(path: Path) -> dict[tuple[str, str], float]:
+def _corr(rows: list[dict]) -> dict[tuple[str, str], float]:
     """(neuron, condition) → correlation (%) of a table's rows."""
-    return {(row["neuron"], row_condition(row).label): row["corr"] for row in read_csv(path)}
+    return {(row["neuron"], row_condition(row).label): row["corr"] for row in rows}
 
 
-def _conditions(path: Path) -> str:
+def _conditions(rows: list[dict]) -> str:
     """The conditions of a condition table's rows, in their order (``30:2,30:4,...``)."""
-    return ",".join(dict.fromkeys(row_condition(row).label for row in read_csv(path)))
+    return ",".join(dict.fromkeys(row_condition(row).label for row in rows))
 
 
-def _upgradable(old: Path, fresh: Path, tolerance: float) -> bool:
-    """Whether ``old`` lacks some of today's columns or values (written before them, or re-scored in part: empty
-    cells) and every value it has equals ``fresh``'s to ``tolerance``, on the same rows."""
-    old_rows, new_rows = read_csv(old), read_csv(fresh)
+def _model_args(recipe: str, fold: str) -> list[str] | None:
+    """The ``ens2zoo evaluate`` options that give ``recipe``'s model of ``fold`` (OASIS trains on nothing:
+    ``--model oasis``); None without committed weights."""
+    if recipe == "oasis":
+        return ["--model", "oasis"]
+    weights = fold_weights(recipe, fold)
+    return ["--weights", str(weights)] if weights is not None else None
+
+
+def _upgradable(old_rows: list[dict], new_rows: list[dict], tolerance: float) -> bool:
+    """Whether the rows of a table lack some of today's columns or values (written before them, or re-scored in
+    part: empty cells) and every value they have equals the fresh rows' to ``tolerance``, on the same rows."""
     if not old_rows or len(old_rows) != len(new_rows):
         return False
     if all(row.get(c) is not None for row in old_rows for c in COLUMNS):
@@ -98,8 +106,8 @@ def main() -> None:
     parser.add_argument("--folds", help="comma-separated held-out datasets to check (default: every table's)")
     parser.add_argument("--fix", action="store_true", help="replace differing tables with the exact rows")
     parser.add_argument("--upgrade", action="store_true",
-                        help="give tables written before the count and spike_count columns the fresh rows, where "
-                             "every column they have agrees")
+                        help="give tables written before the count and spike_count columns (or with empty cells in "
+                             "them) the fresh rows, where every value they have agrees to --tolerance")
     parser.add_argument("--condition-tables", action="store_true",
                         help="check the _conditions.csv tables (stride 4) instead of the native ones")
     parser.add_argument("--tolerance", type=float, default=1e-9,
@@ -115,29 +123,30 @@ def main() -> None:
         if not match or (wanted and match[1] not in wanted) or (folds and match[2] not in folds):
             continue
         recipe, fold = match[1], match[2]
-        weights = "oasis" if recipe == "oasis" else fold_weights(recipe, fold)
-        if weights is None:
+        model = _model_args(recipe, fold)
+        if model is None:
             print(f"{table.name}: no committed weights", flush=True)
             differing.append(table)
             continue
+        old_rows = read_csv(table)
         with tempfile.TemporaryDirectory() as tmp:
             fresh = Path(tmp) / table.name
-            conditions = (["--conditions", _conditions(table), "--stride", str(CONDITION_STRIDE)]
+            conditions = (["--conditions", _conditions(old_rows), "--stride", str(CONDITION_STRIDE)]
                           if args.condition_tables else [])
-            model = ["--model", "oasis"] if weights == "oasis" else ["--weights", str(weights)]
             status = cli(["evaluate", *model, "--data", args.data, "--datasets", f"{fold}*",
                           "-o", str(fresh), "--threads", "1", "--no-progress", *conditions])
             if status != 0:
                 raise SystemExit(f"{table.name}: ens2zoo evaluate failed ({status})")
-            old, new = _corr(table), _corr(fresh)
+            new_rows = read_csv(fresh)
+            old, new = _corr(old_rows), _corr(new_rows)
             worst = max(abs(old[n] - new[n]) for n in new) if old.keys() == new.keys() else float("inf")
-            print(f"{table.name}: {len(new)} rows, largest |Δ corr| {worst:.2e} points ({weights})", flush=True)
+            print(f"{table.name}: {len(new)} rows, largest |Δ corr| {worst:.2e} points ({model[-1]})", flush=True)
             if worst > args.tolerance:
                 differing.append(table)
                 if args.fix:
                     with atomic_path(table) as tmp_table:
                         shutil.copyfile(fresh, tmp_table)
-            elif args.upgrade and _upgradable(table, fresh, args.tolerance):
+            elif args.upgrade and _upgradable(old_rows, new_rows, args.tolerance):
                 upgraded.append(table)
                 with atomic_path(table) as tmp_table:
                     shutil.copyfile(fresh, tmp_table)

@@ -230,7 +230,7 @@ def _condition_table(conditions: Tables, models: Sequence[str], folds: Sequence[
     for k in (c.label for c in parse_conditions(PAPER_CONDITIONS) if not c.is_native):
         rows = {m: [r for f in common for r in conditions[m][f] if row_condition(r).label == k] for m in have}
         cells = [*(format_value(_med(rows[m])) for m in have),
-                 *(f"{_med(rows[m], metric):.2f}" for metric in ("count", "spike_count") for m in counted)]
+                 *(format_value(_med(rows[m], metric), ".2f") for metric in ("count", "spike_count") for m in counted)]
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
